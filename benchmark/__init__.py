@@ -1,0 +1,1 @@
+"""Benchmark tasks (lm-eval task folders), metrics, submissions and leaderboard."""

@@ -1,0 +1,115 @@
+"""deepimagine/trials: the normalized trial model (six tables) built from the embedded real data.
+
+Example record (config ``analyses``; NCT03584009, as read from AACT)::
+
+    {"trial_id": "NCT03584009", "outcome_id": "NCT03584009:O0", "analysis_id": "NCT03584009:O0:S0",
+     "group_codes": ["OG000", "OG001"], "non_inferiority_type": "SUPERIORITY", "p_value": 0.7286,
+     "p_value_modifier": None, "statistical_method": "Cochran-Mantel-Haenszel",
+     "estimate_type": "Risk Difference (RD)", "estimate_value": -1.96, "ci_percent": 95.0,
+     "ci_lower": -16.86, "ci_upper": 12.94, ...}
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from string import Template
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from datasets import Dataset, DatasetDict, Features
+
+from deepimagine_data import __version__
+from deepimagine_data.schema import PRIMARY_KEYS, TABLES
+
+_NAME = "deepimagine/trials"
+_DESCRIPTION = "Real clinical trials with posted results in one normalized model: trials, arms, interventions, " \
+               "outcomes, measurements, analyses."
+_CITATION = """@misc{deepimagine2026,
+  title = {DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining},
+  year = {2026},
+  eprint = {2604.23054},
+  archivePrefix = {arXiv}
+}"""
+_LICENSE = "other"  # per-source licenses (GPL-3.0-or-later, Apache-2.0, MIT, ClinicalTrials.gov terms): see card
+_HOMEPAGE = "https://clinicaltrials.gov"
+SOURCE_VERSION = "embedded-snapshot-1"
+VERSION = "0.1.0"
+CONFIGS = list(TABLES)
+SPLITS = ["train"]
+FEATURES: dict[str, Features] = {name: Features.from_arrow_schema(schema) for name, schema in TABLES.items()}
+ID_COLUMNS = dict(PRIMARY_KEYS)
+
+_ROW_MEANING = {
+    "trials": "a trial: phase, conditions, design, enrollment, dates, sponsor",
+    "arms": "a protocol arm group, or a result group of one outcome (with parsed dose)",
+    "interventions": "an intervention with its normalized name and parsed dose",
+    "outcomes": "an outcome measure: type, title, time frame, parameter, unit",
+    "measurements": "a per-group value of an outcome with dispersion and n",
+    "analyses": "a posted comparison: groups, p-value (+modifier), estimate, CI, method",
+}
+
+
+def build_tables(strict: bool = False) -> tuple[dict[str, dict[str, pa.Table]], dict]:
+    """config -> split -> Arrow table, plus the per-source ingest reports."""
+    from deepimagine_data.snapshot import ingest_embedded
+
+    tables, reports = ingest_embedded(strict=strict)
+    return {name: {"train": tables[name]} for name in CONFIGS}, reports
+
+
+def build(config: str = "trials") -> DatasetDict:
+    """One config as a DatasetDict (split ``train``)."""
+    tables, _ = build_tables()
+    from datasets.table import InMemoryTable
+
+    return DatasetDict({split: Dataset(InMemoryTable(t.cast(FEATURES[config].arrow_schema)))
+                        for split, t in tables[config].items()})
+
+
+def render_card(tables: dict[str, dict[str, pa.Table]], reports: dict, fingerprint: str) -> tuple[str, dict]:
+    from deepimagine_data.snapshot import EMBEDDED
+
+    cfg_rows = []
+    for name in CONFIGS:
+        t = tables[name]["train"]
+        n_trials = pc.count_distinct(t.column("trial_id")).as_py() if t.num_rows else 0
+        cfg_rows.append(f"| `{name}` | {t.num_rows:,} | {n_trials:,} | {_ROW_MEANING[name]} |")
+    trials = tables["trials"]["train"]
+    by_source = {r["values"]: r["counts"] for r in pc.value_counts(trials.column("source")).to_pylist()}
+    src_rows = [f"| {s.name} | {by_source.get(s.name, 0):,} | {s.license} | `{s.source_version}` |" for s in EMBEDDED]
+    skip_rows = []
+    for name, rep in reports.items():
+        if rep.skipped:
+            for reason, n in sorted(rep.skipped.items()):
+                skip_rows.append(f"| {name} | `{reason}` | {n:,} |")
+    skip = ("| source | reason | records |\n|---|---|---:|\n" + "\n".join(skip_rows)) if skip_rows else "none"
+    body = Template(_card_path().read_text(encoding="utf-8")).substitute(
+        version=VERSION, config_rows="\n".join(cfg_rows), source_rows="\n".join(src_rows), skip_rows=skip,
+        citation=_CITATION, package_version=__version__, fingerprint=fingerprint)
+    meta = {
+        "license": _LICENSE,
+        "pretty_name": "DeepImagine trials",
+        "language": ["en"],
+        "tags": ["clinical-trials", "clinicaltrials.gov", "aact", "medical"],
+        "size_categories": ["1K<n<10K"],
+    }
+    return body, meta
+
+
+def _card_path() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("deepimagine_data.cards") / "trials.md"))
+
+
+def write(out_root: str | os.PathLike, strict: bool = False) -> tuple[Path, dict[str, dict[str, pa.Table]], dict]:
+    """Write ``out_root/deepimagine/trials`` (parquet per config + README card)."""
+    from deepimagine_data.hub import write_hub_dataset
+    from deepimagine_data.tables import table_fingerprint
+
+    tables, reports = build_tables(strict=strict)
+    fp = table_fingerprint({n: s["train"] for n, s in tables.items()})
+    body, meta = render_card(tables, reports, fp)
+    folder = write_hub_dataset(out_root, _NAME, tables, body, card_meta=meta, default_config="trials")
+    return folder, tables, reports

@@ -1,0 +1,8 @@
+"""deepimagine-data: data and benchmarks for predicting clinical-trial outcomes by counterfactual imagining.
+
+DeepImagine (arXiv 2604.23054) predicts a trial's result by starting from a trial whose result is known and
+changing one factor at a time. This package reads real trials with posted results into one normalized model,
+builds counterfactual pairs and benchmark questions from them, and publishes them as Hugging Face datasets.
+"""
+
+__version__ = "0.1.0"

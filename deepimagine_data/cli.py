@@ -1,0 +1,164 @@
+"""The `deepimagine` command line: ingest, download, build."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+
+EPILOG = "Every subcommand has --help saying what it reads and writes."
+
+
+def _report_and_write(tables, report, out: Path, label: str) -> int:
+    from .tables import count_table, write_tables
+
+    write_tables(tables, out)
+    print(f"{label}: wrote {len(tables)} tables to {out}/<table>.parquet")
+    print(count_table(tables))
+    print(report.format())
+    return 0
+
+
+def cmd_ingest_ctgov_json(args: argparse.Namespace) -> int:
+    from .sources import ctgov_json
+
+    tables, report = ctgov_json.read(args.paths, strict=args.strict, source_version=args.source_version)
+    return _report_and_write(tables, report, args.out, "ctgov-json")
+
+
+def cmd_ingest_aact(args: argparse.Namespace) -> int:
+    from .sources import aact
+
+    tables, report = aact.read(args.path, strict=args.strict, require_results=not args.all_studies,
+                               source_version=args.source_version, progress=not args.quiet)
+    return _report_and_write(tables, report, args.out, "aact")
+
+
+def _cmd_curated(module: str):
+    def run(args: argparse.Namespace) -> int:
+        import importlib
+
+        mod = importlib.import_module(f".sources.{module}", __package__)
+        tables, report = mod.read(args.path, strict=args.strict)
+        return _report_and_write(tables, report, args.out, module)
+
+    return run
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .builders import trials
+    from .hub import folder_fingerprint
+    from .tables import count_table
+
+    t0 = time.perf_counter()
+    folder, tables, reports = trials.write(args.out, strict=args.strict)
+    flat = {n: s["train"] for n, s in tables.items()}
+    trials_t = flat["trials"]
+    import pyarrow.compute as pc
+
+    with_results = pc.sum(pc.is_valid(trials_t.column("results_first_posted_date"))).as_py() or 0
+    print(f"deepimagine/trials -> {folder}")
+    print(count_table(flat))
+    print()
+    print(f"{'source':<18}  {'read':>7}  {'kept':>7}  {'skipped':>7}")
+    for name, rep in reports.items():
+        print(f"{name:<18}  {rep.read:>7,}  {rep.kept:>7,}  {rep.n_skipped:>7,}")
+    print()
+    print(f"studies with posted results: {with_results:,}   analyses: {flat['analyses'].num_rows:,}")
+    print(f"fingerprint: {folder_fingerprint(folder)[:16]}   time: {time.perf_counter() - t0:.1f} s")
+    print(f'load it: cd {args.out} && python -c "from datasets import load_dataset; '
+          f"print(load_dataset('deepimagine/trials', 'trials'))\"")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="deepimagine",
+        description="Data and benchmarks for predicting clinical-trial outcomes by counterfactual imagining.",
+        epilog=EPILOG,
+    )
+    p.add_argument("--version", action="version", version=f"deepimagine-data {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ing = sub.add_parser("ingest", help="read a source into the six normalized tables",
+                         description="Read trials from a source and write DIR/<table>.parquet for the six tables "
+                                     "(trials, arms, interventions, outcomes, measurements, analyses), then print "
+                                     "a count table and the skipped records by reason.")
+    isub = ing.add_subparsers(dest="source", required=True)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--out", type=Path, required=True, help="output directory (tables written atomically)")
+        sp.add_argument("--strict", action="store_true",
+                        help="stop at the first bad record with an error naming it (default: skip and count)")
+
+    c = isub.add_parser("ctgov-json", help="ClinicalTrials.gov API v2 JSON",
+                        description="Reads ClinicalTrials.gov API v2 studies: single study .json files, .jsonl "
+                                    "(one study per line, as `download ctgov` writes), API page files "
+                                    "({\"studies\": [...]}), optionally .gz, or directories of them. Writes the six "
+                                    "tables to --out.")
+    c.add_argument("paths", nargs="+", type=Path)
+    c.add_argument("--source-version", default="api-v2", help="recorded in trials.source_version")
+    common(c)
+    c.set_defaults(func=cmd_ingest_ctgov_json)
+
+    a = isub.add_parser("aact", help="AACT flat files or parquet tables",
+                        description="Reads AACT tables: a directory (or .zip) of the pipe-delimited flat-file "
+                                    "export (<table>.txt) or a directory of <table>.parquet. Only studies with "
+                                    "posted results unless --all-studies. Writes the six tables to --out.")
+    a.add_argument("path", type=Path)
+    a.add_argument("--all-studies", action="store_true", help="also studies without posted results")
+    a.add_argument("--source-version", default=None, help="recorded in trials.source_version")
+    a.add_argument("--quiet", action="store_true", help="no progress bar")
+    common(a)
+    a.set_defaults(func=cmd_ingest_aact)
+
+    for name, module, desc in [
+        ("llm-meta-analysis", "llm_meta_analysis",
+         "annotated_rct_dataset.csv of hyesunyun/llm-meta-analysis (per-arm events/n or mean/SD/n)"),
+        ("dose-response", "dose_response", "the per-dose-arm CSVs of MBNMAdose/DoseFinding (a directory)"),
+        ("clinifact", "clinifact", "CliniFact's processed CSVs (tar.gz, directory or CSV): arm pairs with p-values"),
+    ]:
+        sp = isub.add_parser(name, help=desc, description=f"Reads {desc}. Writes the six tables to --out.")
+        sp.add_argument("path", type=Path)
+        common(sp)
+        sp.set_defaults(func=_cmd_curated(module))
+
+    dl = sub.add_parser("download", help="download trial records from a registry",
+                        description="Download records from a live registry API into JSONL shards plus a manifest.")
+    dsub = dl.add_subparsers(dest="registry", required=True)
+    from .sources import ctgov_download
+
+    ctgov_download.add_cli(dsub)
+
+    b = sub.add_parser("build", help="build the hub datasets from the embedded real data",
+                       description="Ingests the embedded snapshot (AACT oncology studies with posted results and "
+                                   "the curated per-arm sources) and writes OUT/deepimagine/trials: one config per "
+                                   "table as parquet plus a README.md card with `configs:`. Run from OUT, "
+                                   "load_dataset('deepimagine/trials', 'trials') works offline.")
+    b.add_argument("--out", type=Path, default=Path("hub"), help="hub root directory (default: ./hub)")
+    b.add_argument("--strict", action="store_true", help="fail on the first bad record")
+    b.set_defaults(func=cmd_build)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # one clear line for record errors; a traceback for bugs
+        from .errors import RecordError
+
+        if isinstance(e, (RecordError, FileNotFoundError)):
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

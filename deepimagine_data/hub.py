@@ -1,0 +1,118 @@
+"""Local Hugging Face hub layout: parquet shards per config and split, plus a README.md card with `configs:`.
+
+``write_hub_dataset(root, "deepimagine/trials", {...})`` writes ``root/deepimagine/trials/`` such that, run from
+``root``, ``load_dataset("deepimagine/trials", "trials")`` works offline (datasets resolves a local directory of
+that name before the hub). The folder is written beside its final place and renamed into it, so a reader never
+sees half a dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from .tables import write_parquet
+
+# A hub dataset shard should stay well below the hub's 50 GB file limit and be quick to stream.
+MAX_ROWS_PER_SHARD = 500_000
+
+
+def _plain_strings(table: pa.Table) -> pa.Table:
+    """large_string -> string so every config declares the same feature types (polars writes large_string)."""
+
+    def fix(t: pa.DataType) -> pa.DataType:
+        if pa.types.is_large_string(t):
+            return pa.string()
+        if pa.types.is_large_list(t) or pa.types.is_list(t):
+            return pa.list_(fix(t.value_type))
+        if pa.types.is_struct(t):
+            return pa.struct([pa.field(f.name, fix(f.type)) for f in t])
+        return t
+
+    schema = pa.schema([pa.field(f.name, fix(f.type)) for f in table.schema])
+    return table.cast(schema)
+
+
+def features_yaml(schema: pa.Schema) -> list[dict]:
+    from datasets import Features
+    from datasets.info import DatasetInfo
+
+    info = DatasetInfo(features=Features.from_arrow_schema(schema))
+    return info._to_yaml_dict()["features"]
+
+
+def write_hub_dataset(
+    root: str | os.PathLike,
+    repo_id: str,
+    configs: dict[str, dict[str, pa.Table]],
+    card_body: str,
+    *,
+    card_meta: dict | None = None,
+    default_config: str | None = None,
+) -> Path:
+    """Write ``configs`` (config -> split -> table) as ``root/<repo_id>`` with a dataset card.
+
+    ``card_meta`` adds YAML front-matter keys (license, pretty_name, tags, ...). Returns the dataset folder.
+    """
+    final = Path(root) / repo_id
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+    try:
+        yaml_configs, yaml_info = [], []
+        for cfg, splits in configs.items():
+            data_files, split_info, schema = [], [], None
+            for split, table in splits.items():
+                table = _plain_strings(table)
+                schema = schema or table.schema
+                if table.schema != schema:
+                    raise ValueError(f"{repo_id}/{cfg}: split {split!r} has a different schema")
+                n_shards = max(1, -(-table.num_rows // MAX_ROWS_PER_SHARD))
+                (tmp / cfg).mkdir(parents=True, exist_ok=True)
+                for i in range(n_shards):
+                    part = table.slice(i * MAX_ROWS_PER_SHARD, MAX_ROWS_PER_SHARD)
+                    write_parquet(part, tmp / cfg / f"{split}-{i:05d}-of-{n_shards:05d}.parquet")
+                data_files.append({"split": split, "path": f"{cfg}/{split}-*.parquet"})
+                split_info.append({"name": split, "num_bytes": int(table.nbytes), "num_examples": table.num_rows})
+            entry = {"config_name": cfg, "data_files": data_files}
+            if cfg == (default_config or next(iter(configs))):
+                entry["default"] = True
+            yaml_configs.append(entry)
+            yaml_info.append({"config_name": cfg, "features": features_yaml(schema), "splits": split_info})
+        meta = dict(card_meta or {})
+        meta["configs"] = yaml_configs
+        meta["dataset_info"] = yaml_info
+        front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
+        (tmp / "README.md").write_text(f"---\n{front}---\n\n{card_body.strip()}\n", encoding="utf-8")
+        if final.exists():
+            old = final.with_name(f".old-{final.name}-{os.getpid()}")
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+        return final
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def folder_fingerprint(folder: str | os.PathLike) -> str:
+    """sha256 over the relative paths and bytes of every file: equal inputs give equal fingerprints."""
+    h = hashlib.sha256()
+    base = Path(folder)
+    for p in sorted(base.rglob("*")):
+        if p.is_file():
+            h.update(str(p.relative_to(base)).encode())
+            h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def read_config(folder: str | os.PathLike, config: str, split: str = "train") -> pa.Table:
+    files = sorted((Path(folder) / config).glob(f"{split}-*.parquet"))
+    return pa.concat_tables([pq.read_table(f) for f in files])

@@ -1,0 +1,1 @@
+"""Normalization of free text from the registry: doses and intervention names."""

@@ -1,0 +1,1 @@
+"""Readers of real trial sources; each writes the same six tables."""

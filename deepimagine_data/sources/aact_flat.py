@@ -1,0 +1,254 @@
+"""AACT's pipe-delimited flat-file format: write tables in it, read them back (with their types).
+
+The format (the "pipe-delimited files" of https://aact.ctti-clinicaltrials.org/downloads) is one
+``<table>.txt`` per table, ``|`` separated, a header row, UTF-8, CSV-style double-quote quoting for fields
+that contain ``|``, ``"`` or a line break (a quote inside a quoted field is doubled). AACT produces it with
+PostgreSQL ``COPY <table> TO STDOUT WITH DELIMITER '|' CSV HEADER`` and then post-processes every row
+(ctti-clinicaltrials/aact, ``Util::TableExporter#export_table_to_csv``): it deletes every ``""`` and turns
+line breaks inside values into ``~``.
+
+Null versus empty string
+------------------------
+PostgreSQL's CSV mode writes NULL as an empty unquoted field and an empty string as ``""``; AACT's
+post-processing then deletes the ``""``, so **in a real AACT export an empty field is null** and an empty
+string cannot occur (it became null). This module keeps PostgreSQL's convention, which is lossless and agrees
+with AACT on everything AACT can produce:
+
+- writer: null -> empty unquoted field; empty string -> ``""``; quotes and line breaks kept (quoted, quotes
+  doubled), not stripped or replaced by ``~`` as AACT does;
+- reader: empty unquoted field -> null, ``""`` -> empty string (never seen in AACT's own files).
+
+Types
+-----
+A flat file carries no types. :func:`write_flat_files` therefore also writes ``_schema.json`` (the Arrow
+type of every column, e.g. ``{"outcome_analyses": {"p_value": "double", ...}}``), and :func:`read_flat_files`
+casts back to it, so a table written and read back equals the original (columns, types, values, nulls).
+Without that file (AACT's own export) every column is read as text. Values are written as AACT writes them:
+whole-valued floats without ``.0`` (AACT ids are integers; R-converted copies hold them as doubles), other
+floats in Python's shortest round-trip form, booleans as ``t``/``f``, dates ``YYYY-MM-DD``, timestamps
+``YYYY-MM-DD HH:MM:SS.fffffffff``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import re
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+
+SEPARATOR = "|"
+SCHEMA_FILE = "_schema.json"
+_TS_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
+
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(), "large_string": pa.large_string(), "string_view": pa.string_view(),
+    "double": pa.float64(), "float": pa.float32(),
+    "int8": pa.int8(), "int16": pa.int16(), "int32": pa.int32(), "int64": pa.int64(),
+    "uint8": pa.uint8(), "uint16": pa.uint16(), "uint32": pa.uint32(), "uint64": pa.uint64(),
+    "bool": pa.bool_(), "date32[day]": pa.date32(), "null": pa.null(),
+}
+_TS_RE = re.compile(r"^timestamp\[(s|ms|us|ns)(?:, tz=(.+))?\]$")
+
+
+def arrow_type(name: str) -> pa.DataType:
+    """``"double"`` -> ``pa.float64()``: the type names ``_schema.json`` holds (``str(arrow_type)``)."""
+    if name in _ARROW_TYPES:
+        return _ARROW_TYPES[name]
+    m = _TS_RE.match(name)
+    if m:
+        return pa.timestamp(m.group(1), tz=m.group(2))
+    raise TypeError(f"flat files: unsupported column type {name!r}")
+
+
+# --- writing -------------------------------------------------------------------------------------------
+
+
+def _fmt_float(x: float) -> str:
+    # the same text deepimagine_data.parse.raw_text gives a typed number: 12.0 -> "12", 1e-05 -> "1e-05"
+    if math.isnan(x):
+        return "NaN"
+    if x.is_integer() and abs(x) < 1e16:
+        return "-0" if x == 0 and math.copysign(1.0, x) < 0 else str(int(x))
+    return repr(x)
+
+
+def _as_text(s: pl.Series) -> pl.Series:
+    dt = s.dtype
+    if dt in (pl.String, pl.Categorical) or isinstance(dt, pl.Enum):
+        return s.cast(pl.String)
+    if dt.is_float():
+        s64 = s.cast(pl.Float64)
+        text = s64.cast(pl.Int64, strict=False).cast(pl.String)  # right for whole values, fixed below otherwise
+        odd = (~(s64.is_finite() & (s64 == s64.round()) & (s64.abs() < 1e16) & (s64 != 0))).fill_null(False)
+        if odd.any():
+            idx = odd.arg_true()
+            text = text.scatter(idx, pl.Series([_fmt_float(v) for v in s64.gather(idx).to_list()], dtype=pl.String))
+        return text.alias(s.name)
+    if dt.is_integer():
+        return s.cast(pl.String)
+    if dt == pl.Boolean:
+        return pl.select(pl.when(s).then(pl.lit("t")).when(~s).then(pl.lit("f"))).to_series().alias(s.name)
+    if dt == pl.Date:
+        return s.dt.to_string("%Y-%m-%d")
+    if isinstance(dt, pl.Datetime):
+        if dt.time_zone is not None:
+            raise TypeError(f"flat files: column {s.name!r} has a time zone ({dt.time_zone}); not supported")
+        return s.dt.to_string(_TS_FORMAT)
+    if dt == pl.Null:
+        return s.cast(pl.String)
+    raise TypeError(f"flat files: column {s.name!r} of type {dt} cannot be written")
+
+
+def _to_arrow(table: pl.DataFrame | pa.Table) -> pa.Table:
+    return table if isinstance(table, pa.Table) else table.to_arrow()
+
+
+def write_flat_table(table: pl.DataFrame | pa.Table, path: str | os.PathLike) -> Path:
+    """One table -> ``path`` in the flat-file format (row order kept)."""
+    df = table if isinstance(table, pl.DataFrame) else pl.from_arrow(table)
+    assert isinstance(df, pl.DataFrame)
+    text = pl.DataFrame([_as_text(df[c]) for c in df.columns]) if df.width else df
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    text.write_csv(tmp, separator=SEPARATOR, quote_char='"', quote_style="necessary", null_value="",
+                   line_terminator="\n", include_header=True)
+    os.replace(tmp, path)
+    return path
+
+
+def write_flat_files(tables: Mapping[str, pl.DataFrame | pa.Table], out_dir: str | os.PathLike) -> dict[str, Path]:
+    """Write ``<out_dir>/<table>.txt`` for every table, plus ``_schema.json`` (the column types, so that
+    :func:`read_flat_files` restores them). Returns ``{table: path}``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    schemas, paths = {}, {}
+    for name in sorted(tables):
+        t = tables[name]
+        schema = _to_arrow(t).schema if isinstance(t, pa.Table) else t.head(0).to_arrow().schema
+        for f in schema:
+            arrow_type(str(f.type))  # refuse a type the reader could not restore, before writing anything
+        schemas[name] = {f.name: str(f.type) for f in schema}
+    for name in sorted(tables):
+        paths[name] = write_flat_table(tables[name], out / f"{name}.txt")
+    (out / SCHEMA_FILE).write_text(json.dumps(schemas, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return paths
+
+
+# --- reading -------------------------------------------------------------------------------------------
+
+
+class FlatSource:
+    """A directory or a .zip of ``<table>.txt`` files (members may sit in a sub-folder of the zip)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._zip: zipfile.ZipFile | None = None
+        self.members: dict[str, str | Path] = {}
+        if self.path.is_dir():
+            for p in sorted(self.path.glob("*.txt")):
+                self.members[p.stem] = p
+            schema_path = self.path / SCHEMA_FILE
+            self._schema_text = schema_path.read_text(encoding="utf-8") if schema_path.exists() else None
+        elif zipfile.is_zipfile(self.path):
+            self._zip = zipfile.ZipFile(self.path)
+            self._schema_text = None
+            for info in self._zip.infolist():
+                base = info.filename.rsplit("/", 1)[-1]
+                if base.endswith(".txt") and not info.is_dir():
+                    self.members.setdefault(base[:-4], info.filename)
+                elif base == SCHEMA_FILE:
+                    self._schema_text = self._zip.read(info.filename).decode("utf-8")
+        else:
+            raise FileNotFoundError(f"not a directory or .zip of AACT flat files: {self.path}")
+        self.schemas: dict[str, dict[str, str]] = json.loads(self._schema_text) if self._schema_text else {}
+
+    def tables(self) -> list[str]:
+        return sorted(self.members)
+
+    def header(self, table: str) -> list[str]:
+        with self._open(table) as fh:
+            first = fh.readline().decode("utf-8-sig").rstrip("\r\n")
+        return next(iter(_csv_rows(first)), [])
+
+    def _open(self, table: str):
+        m = self.members[table]
+        return self._zip.open(m) if self._zip is not None else open(m, "rb")
+
+    def scan(self, table: str, columns: list[str] | None = None, typed: bool = True) -> pl.LazyFrame:
+        """The table as text columns (or typed, from ``_schema.json``, where it names the table)."""
+        header = self.header(table)
+        if columns is not None:
+            missing = [c for c in columns if c not in header]
+            if missing:
+                raise KeyError(f"{table}.txt has no column(s) {missing}")
+        kw = dict(separator=SEPARATOR, quote_char='"', has_header=True, infer_schema=False,
+                  empty_string_is_null=True, encoding="utf8", raise_if_empty=False, truncate_ragged_lines=False)
+        m = self.members[table]
+        if self._zip is None:
+            lf = pl.scan_csv(m, **kw)
+        else:
+            lf = pl.read_csv(io.BytesIO(self._zip.read(m)), columns=columns, **kw).lazy()
+        if columns is not None:
+            lf = lf.select(columns)
+        if typed and table in self.schemas:
+            types = self.schemas[table]
+            lf = lf.with_columns([_from_text(c, arrow_type(types[c])) for c in (columns or header) if c in types])
+        return lf
+
+
+def _csv_rows(text: str):
+    import csv
+
+    return csv.reader(io.StringIO(text), delimiter=SEPARATOR, quotechar='"')
+
+
+_TRUE = {"t": True, "true": True, "f": False, "false": False}
+
+
+def _from_text(col: str, t: pa.DataType) -> pl.Expr:
+    c = pl.col(col)
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t):
+        return c
+    if pa.types.is_floating(t):
+        return c.cast(pl.Float64).cast(pl.Float32 if t == pa.float32() else pl.Float64)
+    if pa.types.is_integer(t):
+        return c.cast(pl.Int64).cast(pl.from_arrow(pa.array([], t)).dtype)
+    if pa.types.is_boolean(t):
+        return c.str.to_lowercase().replace_strict(_TRUE, return_dtype=pl.Boolean)
+    if pa.types.is_date32(t):
+        return c.str.to_date("%Y-%m-%d")
+    if pa.types.is_timestamp(t):
+        if t.tz is not None:
+            raise TypeError(f"flat files: column {col!r} has a time zone; not supported")
+        if t.unit == "s":
+            raise TypeError(f"flat files: column {col!r}: timestamp[s] is not supported")
+        return c.str.to_datetime(_TS_FORMAT, time_unit=t.unit)
+    if pa.types.is_null(t):
+        return c.cast(pl.Null)
+    raise TypeError(f"flat files: column {col!r}: unsupported type {t}")
+
+
+def read_flat_table(src: FlatSource | str | os.PathLike, table: str) -> pa.Table:
+    """One table, cast back to the Arrow schema of ``_schema.json`` when it names the table."""
+    src = src if isinstance(src, FlatSource) else FlatSource(src)
+    df = src.scan(table).collect()
+    at = df.to_arrow()
+    if table in src.schemas:
+        schema = pa.schema([(c, arrow_type(src.schemas[table][c])) for c in df.columns])
+        at = at.cast(schema)
+    return at
+
+
+def read_flat_files(path: str | os.PathLike, tables: list[str] | None = None) -> dict[str, pa.Table]:
+    """Every ``<table>.txt`` of a directory or .zip -> ``{table: pyarrow.Table}`` (types restored from
+    ``_schema.json`` where present, otherwise text)."""
+    src = FlatSource(path)
+    names = tables if tables is not None else src.tables()
+    return {name: read_flat_table(src, name) for name in names}
