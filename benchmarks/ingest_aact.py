@@ -70,16 +70,21 @@ def one(kind: str, path: Path) -> dict:
         from deepimagine_data.sources import aact
 
         tables, report = aact.read(path, require_results=(kind == "ingest_results"), progress=False)
-        out.update(read=report.read, kept=report.kept, skipped=report.n_skipped,
-                   rows={k: v.num_rows for k, v in tables.items()})
+        out.update(
+            read=report.read,
+            kept=report.kept,
+            skipped=report.n_skipped,
+            rows={k: v.num_rows for k, v in tables.items()},
+        )
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss_mb"] = _peak_rss_mb()
     return out
 
 
 def _run(kind: str, path: Path) -> dict:
-    res = subprocess.run([sys.executable, __file__, "--one", kind, str(path)], capture_output=True, text=True,
-                         check=True)
+    res = subprocess.run(
+        [sys.executable, __file__, "--one", kind, str(path)], capture_output=True, text=True, check=True
+    )
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
@@ -120,16 +125,22 @@ def main(argv: list[str] | None = None) -> int:
         results[kind] = min(runs, key=lambda r: r["seconds"])
     base = results["read"]["seconds"]
     print()
-    print(f"{'measurement':<34} {'seconds':>8} {'studies/s':>10} {'kept/s':>9} {'MB/s':>8} {'peak RSS MB':>12} "
-          f"{'x read':>7}")
-    label = {"read": "read bytes -> arrow (discard)", "ingest_all": "ingest require_results=False",
-             "ingest_results": "ingest require_results=True"}
+    print(
+        f"{'measurement':<34} {'seconds':>8} {'studies/s':>10} {'kept/s':>9} {'MB/s':>8} {'peak RSS MB':>12} "
+        f"{'x read':>7}"
+    )
+    label = {
+        "read": "read bytes -> arrow (discard)",
+        "ingest_all": "ingest require_results=False",
+        "ingest_results": "ingest require_results=True",
+    }
     for kind, r in results.items():
         s = r["seconds"]
         studies = f"{r['read'] / s:>10,.0f}" if "read" in r and kind != "read" else f"{'':>10}"
         kept = f"{r['kept'] / s:>9,.0f}" if "kept" in r else f"{'':>9}"
-        print(f"{label[kind]:<34} {s:>8.2f} {studies} {kept} {mb / s:>8.1f} {r['peak_rss_mb']:>12,.0f} "
-              f"{s / base:>7.1f}")
+        print(
+            f"{label[kind]:<34} {s:>8.2f} {studies} {kept} {mb / s:>8.1f} {r['peak_rss_mb']:>12,.0f} {s / base:>7.1f}"
+        )
     print()
     for kind in ("ingest_all", "ingest_results"):
         r = results[kind]

@@ -23,8 +23,10 @@ from deepimagine_data import __version__
 from deepimagine_data.schema import PRIMARY_KEYS, TABLES
 
 _NAME = "deepimagine/trials"
-_DESCRIPTION = "Real clinical trials with posted results in one normalized model: trials, arms, interventions, " \
-               "outcomes, measurements, analyses."
+_DESCRIPTION = (
+    "Real clinical trials with posted results in one normalized model: trials, arms, interventions, "
+    "outcomes, measurements, analyses."
+)
 _CITATION = """@misc{deepimagine2026,
   title = {DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining},
   year = {2026},
@@ -63,8 +65,9 @@ def build(config: str = "trials") -> DatasetDict:
     tables, _ = build_tables()
     from datasets.table import InMemoryTable
 
-    return DatasetDict({split: Dataset(InMemoryTable(t.cast(FEATURES[config].arrow_schema)))
-                        for split, t in tables[config].items()})
+    return DatasetDict(
+        {split: Dataset(InMemoryTable(t.cast(FEATURES[config].arrow_schema))) for split, t in tables[config].items()}
+    )
 
 
 def render_card(tables: dict[str, dict[str, pa.Table]], reports: dict, fingerprint: str) -> tuple[str, dict]:
@@ -85,8 +88,14 @@ def render_card(tables: dict[str, dict[str, pa.Table]], reports: dict, fingerpri
                 skip_rows.append(f"| {name} | `{reason}` | {n:,} |")
     skip = ("| source | reason | records |\n|---|---|---:|\n" + "\n".join(skip_rows)) if skip_rows else "none"
     body = Template(_card_path().read_text(encoding="utf-8")).substitute(
-        version=VERSION, config_rows="\n".join(cfg_rows), source_rows="\n".join(src_rows), skip_rows=skip,
-        citation=_CITATION, package_version=__version__, fingerprint=fingerprint)
+        version=VERSION,
+        config_rows="\n".join(cfg_rows),
+        source_rows="\n".join(src_rows),
+        skip_rows=skip,
+        citation=_CITATION,
+        package_version=__version__,
+        fingerprint=fingerprint,
+    )
     meta = {
         "license": _LICENSE,
         "pretty_name": "DeepImagine trials",

@@ -32,8 +32,13 @@ def cmd_ingest_ctgov_json(args: argparse.Namespace) -> int:
 def cmd_ingest_aact(args: argparse.Namespace) -> int:
     from .sources import aact
 
-    tables, report = aact.read(args.path, strict=args.strict, require_results=not args.all_studies,
-                               source_version=args.source_version, progress=not args.quiet)
+    tables, report = aact.read(
+        args.path,
+        strict=args.strict,
+        require_results=not args.all_studies,
+        source_version=args.source_version,
+        progress=not args.quiet,
+    )
     return _report_and_write(tables, report, args.out, "aact")
 
 
@@ -69,8 +74,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     print()
     print(f"studies with posted results: {with_results:,}   analyses: {flat['analyses'].num_rows:,}")
     print(f"fingerprint: {folder_fingerprint(folder)[:16]}   time: {time.perf_counter() - t0:.1f} s")
-    print(f'load it: cd {args.out} && python -c "from datasets import load_dataset; '
-          f"print(load_dataset('deepimagine/trials', 'trials'))\"")
+    print(
+        f'load it: cd {args.out} && python -c "from datasets import load_dataset; '
+        f"print(load_dataset('deepimagine/trials', 'trials'))\""
+    )
     return 0
 
 
@@ -83,31 +90,43 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"deepimagine-data {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    ing = sub.add_parser("ingest", help="read a source into the six normalized tables",
-                         description="Read trials from a source and write DIR/<table>.parquet for the six tables "
-                                     "(trials, arms, interventions, outcomes, measurements, analyses), then print "
-                                     "a count table and the skipped records by reason.")
+    ing = sub.add_parser(
+        "ingest",
+        help="read a source into the six normalized tables",
+        description="Read trials from a source and write DIR/<table>.parquet for the six tables "
+        "(trials, arms, interventions, outcomes, measurements, analyses), then print "
+        "a count table and the skipped records by reason.",
+    )
     isub = ing.add_subparsers(dest="source", required=True)
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--out", type=Path, required=True, help="output directory (tables written atomically)")
-        sp.add_argument("--strict", action="store_true",
-                        help="stop at the first bad record with an error naming it (default: skip and count)")
+        sp.add_argument(
+            "--strict",
+            action="store_true",
+            help="stop at the first bad record with an error naming it (default: skip and count)",
+        )
 
-    c = isub.add_parser("ctgov-json", help="ClinicalTrials.gov API v2 JSON",
-                        description="Reads ClinicalTrials.gov API v2 studies: single study .json files, .jsonl "
-                                    "(one study per line, as `download ctgov` writes), API page files "
-                                    "({\"studies\": [...]}), optionally .gz, or directories of them. Writes the six "
-                                    "tables to --out.")
+    c = isub.add_parser(
+        "ctgov-json",
+        help="ClinicalTrials.gov API v2 JSON",
+        description="Reads ClinicalTrials.gov API v2 studies: single study .json files, .jsonl "
+        "(one study per line, as `download ctgov` writes), API page files "
+        '({"studies": [...]}), optionally .gz, or directories of them. Writes the six '
+        "tables to --out.",
+    )
     c.add_argument("paths", nargs="+", type=Path)
     c.add_argument("--source-version", default="api-v2", help="recorded in trials.source_version")
     common(c)
     c.set_defaults(func=cmd_ingest_ctgov_json)
 
-    a = isub.add_parser("aact", help="AACT flat files or parquet tables",
-                        description="Reads AACT tables: a directory (or .zip) of the pipe-delimited flat-file "
-                                    "export (<table>.txt) or a directory of <table>.parquet. Only studies with "
-                                    "posted results unless --all-studies. Writes the six tables to --out.")
+    a = isub.add_parser(
+        "aact",
+        help="AACT flat files or parquet tables",
+        description="Reads AACT tables: a directory (or .zip) of the pipe-delimited flat-file "
+        "export (<table>.txt) or a directory of <table>.parquet. Only studies with "
+        "posted results unless --all-studies. Writes the six tables to --out.",
+    )
     a.add_argument("path", type=Path)
     a.add_argument("--all-studies", action="store_true", help="also studies without posted results")
     a.add_argument("--source-version", default=None, help="recorded in trials.source_version")
@@ -116,8 +135,11 @@ def build_parser() -> argparse.ArgumentParser:
     a.set_defaults(func=cmd_ingest_aact)
 
     for name, module, desc in [
-        ("llm-meta-analysis", "llm_meta_analysis",
-         "annotated_rct_dataset.csv of hyesunyun/llm-meta-analysis (per-arm events/n or mean/SD/n)"),
+        (
+            "llm-meta-analysis",
+            "llm_meta_analysis",
+            "annotated_rct_dataset.csv of hyesunyun/llm-meta-analysis (per-arm events/n or mean/SD/n)",
+        ),
         ("dose-response", "dose_response", "the per-dose-arm CSVs of MBNMAdose/DoseFinding (a directory)"),
         ("clinifact", "clinifact", "CliniFact's processed CSVs (tar.gz, directory or CSV): arm pairs with p-values"),
     ]:
@@ -126,18 +148,24 @@ def build_parser() -> argparse.ArgumentParser:
         common(sp)
         sp.set_defaults(func=_cmd_curated(module))
 
-    dl = sub.add_parser("download", help="download trial records from a registry",
-                        description="Download records from a live registry API into JSONL shards plus a manifest.")
+    dl = sub.add_parser(
+        "download",
+        help="download trial records from a registry",
+        description="Download records from a live registry API into JSONL shards plus a manifest.",
+    )
     dsub = dl.add_subparsers(dest="registry", required=True)
     from .sources import ctgov_download
 
     ctgov_download.add_cli(dsub)
 
-    b = sub.add_parser("build", help="build the hub datasets from the embedded real data",
-                       description="Ingests the embedded snapshot (AACT oncology studies with posted results and "
-                                   "the curated per-arm sources) and writes OUT/deepimagine/trials: one config per "
-                                   "table as parquet plus a README.md card with `configs:`. Run from OUT, "
-                                   "load_dataset('deepimagine/trials', 'trials') works offline.")
+    b = sub.add_parser(
+        "build",
+        help="build the hub datasets from the embedded real data",
+        description="Ingests the embedded snapshot (AACT oncology studies with posted results and "
+        "the curated per-arm sources) and writes OUT/deepimagine/trials: one config per "
+        "table as parquet plus a README.md card with `configs:`. Run from OUT, "
+        "load_dataset('deepimagine/trials', 'trials') works offline.",
+    )
     b.add_argument("--out", type=Path, default=Path("hub"), help="hub root directory (default: ./hub)")
     b.add_argument("--strict", action="store_true", help="fail on the first bad record")
     b.set_defaults(func=cmd_build)

@@ -93,9 +93,26 @@ def raw_text(raw) -> str | None:
     return str(raw)
 
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-     "november", "december"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ],
+        start=1,
+    )
+}
 
 
 def parse_date(raw, ctx: str | None, field: str) -> dt.date | None:
@@ -137,8 +154,7 @@ def check_text(raw, ctx: str | None, field: str, max_len: int = SHORT_TEXT_MAX) 
         else:
             raise RecordError(ctx, field, f"expected text, got {type(raw).__name__}", "bad_type")
     if len(raw) > max_len:
-        raise RecordError(ctx, field, f"text of {len(raw):,} characters exceeds the limit of {max_len:,}",
-                          "too_long")
+        raise RecordError(ctx, field, f"text of {len(raw):,} characters exceeds the limit of {max_len:,}", "too_long")
     if "\x00" in raw:
         raise RecordError(ctx, field, "text contains a NUL character", "bad_text")
     try:
@@ -202,8 +218,16 @@ class Enum:
 PHASE = Enum(
     "phase",
     ["EARLY_PHASE1", "PHASE1", "PHASE2", "PHASE3", "PHASE4", "NA"],
-    {"Early Phase 1": "EARLY_PHASE1", "Phase 0": "EARLY_PHASE1", "Not Applicable": "NA", "N/A": "NA",
-     "Phase 1": "PHASE1", "Phase 2": "PHASE2", "Phase 3": "PHASE3", "Phase 4": "PHASE4"},
+    {
+        "Early Phase 1": "EARLY_PHASE1",
+        "Phase 0": "EARLY_PHASE1",
+        "Not Applicable": "NA",
+        "N/A": "NA",
+        "Phase 1": "PHASE1",
+        "Phase 2": "PHASE2",
+        "Phase 3": "PHASE3",
+        "Phase 4": "PHASE4",
+    },
 )
 
 
@@ -227,13 +251,33 @@ OUTCOME_TYPE = Enum(
 )
 PARAM_TYPE = Enum(
     "measure parameter type",
-    ["GEOMETRIC_MEAN", "GEOMETRIC_LEAST_SQUARES_MEAN", "LEAST_SQUARES_MEAN", "LOG_MEAN", "MEAN", "MEDIAN",
-     "NUMBER", "COUNT_OF_PARTICIPANTS", "COUNT_OF_UNITS"],
+    [
+        "GEOMETRIC_MEAN",
+        "GEOMETRIC_LEAST_SQUARES_MEAN",
+        "LEAST_SQUARES_MEAN",
+        "LOG_MEAN",
+        "MEAN",
+        "MEDIAN",
+        "NUMBER",
+        "COUNT_OF_PARTICIPANTS",
+        "COUNT_OF_UNITS",
+    ],
 )
 INTERVENTION_TYPE = Enum(
     "intervention type",
-    ["DRUG", "DEVICE", "BIOLOGICAL", "PROCEDURE", "RADIATION", "BEHAVIORAL", "GENETIC", "DIETARY_SUPPLEMENT",
-     "COMBINATION_PRODUCT", "DIAGNOSTIC_TEST", "OTHER"],
+    [
+        "DRUG",
+        "DEVICE",
+        "BIOLOGICAL",
+        "PROCEDURE",
+        "RADIATION",
+        "BEHAVIORAL",
+        "GENETIC",
+        "DIETARY_SUPPLEMENT",
+        "COMBINATION_PRODUCT",
+        "DIAGNOSTIC_TEST",
+        "OTHER",
+    ],
     {"Biological/Vaccine": "BIOLOGICAL", "Procedure/Surgery": "PROCEDURE"},
 )
 STUDY_TYPE = Enum(
@@ -245,14 +289,28 @@ ALLOCATION = Enum("allocation", ["RANDOMIZED", "NON_RANDOMIZED", "NA"], {"N/A": 
 INTERVENTION_MODEL = Enum(
     "intervention model",
     ["SINGLE_GROUP", "PARALLEL", "CROSSOVER", "FACTORIAL", "SEQUENTIAL"],
-    {"Single Group Assignment": "SINGLE_GROUP", "Parallel Assignment": "PARALLEL",
-     "Crossover Assignment": "CROSSOVER", "Factorial Assignment": "FACTORIAL",
-     "Sequential Assignment": "SEQUENTIAL"},
+    {
+        "Single Group Assignment": "SINGLE_GROUP",
+        "Parallel Assignment": "PARALLEL",
+        "Crossover Assignment": "CROSSOVER",
+        "Factorial Assignment": "FACTORIAL",
+        "Sequential Assignment": "SEQUENTIAL",
+    },
 )
 PRIMARY_PURPOSE = Enum(
     "primary purpose",
-    ["TREATMENT", "PREVENTION", "DIAGNOSTIC", "ECT", "SUPPORTIVE_CARE", "SCREENING", "HEALTH_SERVICES_RESEARCH",
-     "BASIC_SCIENCE", "DEVICE_FEASIBILITY", "OTHER"],
+    [
+        "TREATMENT",
+        "PREVENTION",
+        "DIAGNOSTIC",
+        "ECT",
+        "SUPPORTIVE_CARE",
+        "SCREENING",
+        "HEALTH_SERVICES_RESEARCH",
+        "BASIC_SCIENCE",
+        "DEVICE_FEASIBILITY",
+        "OTHER",
+    ],
     {"Educational/Counseling/Training": "ECT"},
 )
 MASKING = Enum(
@@ -263,32 +321,71 @@ MASKING = Enum(
 SEX = Enum("sex", ["ALL", "FEMALE", "MALE"], {"Both": "ALL"})
 OVERALL_STATUS = Enum(
     "overall status",
-    ["ACTIVE_NOT_RECRUITING", "COMPLETED", "ENROLLING_BY_INVITATION", "NOT_YET_RECRUITING", "RECRUITING",
-     "SUSPENDED", "TERMINATED", "WITHDRAWN", "AVAILABLE", "NO_LONGER_AVAILABLE", "TEMPORARILY_NOT_AVAILABLE",
-     "APPROVED_FOR_MARKETING", "WITHHELD", "UNKNOWN"],
+    [
+        "ACTIVE_NOT_RECRUITING",
+        "COMPLETED",
+        "ENROLLING_BY_INVITATION",
+        "NOT_YET_RECRUITING",
+        "RECRUITING",
+        "SUSPENDED",
+        "TERMINATED",
+        "WITHDRAWN",
+        "AVAILABLE",
+        "NO_LONGER_AVAILABLE",
+        "TEMPORARILY_NOT_AVAILABLE",
+        "APPROVED_FOR_MARKETING",
+        "WITHHELD",
+        "UNKNOWN",
+    ],
     {"Unknown status": "UNKNOWN"},
 )
 NON_INFERIORITY = Enum(
     "non-inferiority type",
-    ["SUPERIORITY", "NON_INFERIORITY", "EQUIVALENCE", "OTHER", "NON_INFERIORITY_OR_EQUIVALENCE",
-     "SUPERIORITY_OR_OTHER", "NON_INFERIORITY_OR_EQUIVALENCE_LEGACY", "SUPERIORITY_OR_OTHER_LEGACY"],
-    {"Non-Inferiority or Equivalence (legacy)": "NON_INFERIORITY_OR_EQUIVALENCE_LEGACY",
-     "Superiority or Other (legacy)": "SUPERIORITY_OR_OTHER_LEGACY"},
+    [
+        "SUPERIORITY",
+        "NON_INFERIORITY",
+        "EQUIVALENCE",
+        "OTHER",
+        "NON_INFERIORITY_OR_EQUIVALENCE",
+        "SUPERIORITY_OR_OTHER",
+        "NON_INFERIORITY_OR_EQUIVALENCE_LEGACY",
+        "SUPERIORITY_OR_OTHER_LEGACY",
+    ],
+    {
+        "Non-Inferiority or Equivalence (legacy)": "NON_INFERIORITY_OR_EQUIVALENCE_LEGACY",
+        "Superiority or Other (legacy)": "SUPERIORITY_OR_OTHER_LEGACY",
+    },
 )
 CI_SIDES = Enum("CI sides", ["ONE_SIDED", "TWO_SIDED"], {"1-Sided": "ONE_SIDED", "2-Sided": "TWO_SIDED"})
 REPORTING_STATUS = Enum("reporting status", ["POSTED", "NOT_POSTED"])
 
 _DISPERSION = Enum(
     "dispersion type",
-    ["NA", "STANDARD_DEVIATION", "STANDARD_ERROR", "INTER_QUARTILE_RANGE", "FULL_RANGE", "CONFIDENCE_INTERVAL",
-     "GEOMETRIC_COEFFICIENT_OF_VARIATION"],
-    {"Geometric Coefficient of Variation": "GEOMETRIC_COEFFICIENT_OF_VARIATION",
-     "GEOMETRIC_COEFFICIENT": "GEOMETRIC_COEFFICIENT_OF_VARIATION",
-     "Interquartile Range": "INTER_QUARTILE_RANGE", "Not Applicable": "NA"},
+    [
+        "NA",
+        "STANDARD_DEVIATION",
+        "STANDARD_ERROR",
+        "INTER_QUARTILE_RANGE",
+        "FULL_RANGE",
+        "CONFIDENCE_INTERVAL",
+        "GEOMETRIC_COEFFICIENT_OF_VARIATION",
+    ],
+    {
+        "Geometric Coefficient of Variation": "GEOMETRIC_COEFFICIENT_OF_VARIATION",
+        "GEOMETRIC_COEFFICIENT": "GEOMETRIC_COEFFICIENT_OF_VARIATION",
+        "Interquartile Range": "INTER_QUARTILE_RANGE",
+        "Not Applicable": "NA",
+    },
 )
 _CI_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*%\s*Confidence\s+Interval$", re.I)
-_CI_ENUM = {"CONFIDENCE_80": 80.0, "CONFIDENCE_90": 90.0, "CONFIDENCE_95": 95.0, "CONFIDENCE_975": 97.5,
-            "CONFIDENCE_99": 99.0, "CONFIDENCE_OTHER": None}
+_CI_ENUM = {
+    "CONFIDENCE_80": 80.0,
+    "CONFIDENCE_90": 90.0,
+    "CONFIDENCE_95": 95.0,
+    "CONFIDENCE_975": 97.5,
+    "CONFIDENCE_99": 99.0,
+    "CONFIDENCE_OTHER": None,
+}
 
 
 def parse_dispersion(raw, ctx: str | None, field: str = "dispersionType") -> tuple[str | None, float | None]:

@@ -58,8 +58,13 @@ def _dose_fields(*texts: str | None) -> dict:
     for t in texts:
         d = parse_dose(t)
         if d is not None:
-            return {"dose_value": d.value, "dose_unit": d.unit, "dose_frequency": d.frequency,
-                    "dose_route": d.route, "dose_text": d.text}
+            return {
+                "dose_value": d.value,
+                "dose_unit": d.unit,
+                "dose_frequency": d.frequency,
+                "dose_route": d.route,
+                "dose_text": d.text,
+            }
     return {"dose_value": None, "dose_unit": None, "dose_frequency": None, "dose_route": None, "dose_text": None}
 
 
@@ -110,9 +115,12 @@ def trial_row(*, trial_id: str, nct_id: str | None, source: str, source_version:
         "sponsor_class": check_text(_upper(raw.get("sponsor_class")), c, "leadSponsor.class"),
         "has_results": _bool(raw.get("has_results"), c, "hasResults"),
     }
-    for name, field in [("start_date", "startDateStruct"), ("primary_completion_date", "primaryCompletionDateStruct"),
-                        ("completion_date", "completionDateStruct"),
-                        ("results_first_posted_date", "resultsFirstPostDateStruct")]:
+    for name, field in [
+        ("start_date", "startDateStruct"),
+        ("primary_completion_date", "primaryCompletionDateStruct"),
+        ("completion_date", "completionDateStruct"),
+        ("results_first_posted_date", "resultsFirstPostDateStruct"),
+    ]:
         r = raw.get(f"{name}_raw")
         row[name] = parse_date(r, c, field)
         row[f"{name}_raw"] = check_text(raw_text(r) if not hasattr(r, "isoformat") else r.isoformat(), c, field)
@@ -123,8 +131,7 @@ def _upper(v):
     return v.strip().upper().replace(" ", "_") if isinstance(v, str) and v.strip() else None
 
 
-def arm_row(*, trial_id: str, index: int, title, description=None, arm_type_raw=None,
-            intervention_names=None) -> dict:
+def arm_row(*, trial_id: str, index: int, title, description=None, arm_type_raw=None, intervention_names=None) -> dict:
     """A protocol arm group (`armGroups` / AACT `design_groups`)."""
     c = trial_id
     title = check_text(title, c, f"armGroups[{index}].label")
@@ -165,8 +172,9 @@ def result_group_row(*, trial_id: str, outcome_id: str, code: str, title, descri
     }
 
 
-def intervention_row(*, trial_id: str, index: int, type_raw, name, other_names=None, description=None,
-                     arm_labels=None) -> dict:
+def intervention_row(
+    *, trial_id: str, index: int, type_raw, name, other_names=None, description=None, arm_labels=None
+) -> dict:
     c = trial_id
     name = check_text(name, c, f"interventions[{index}].name")
     description = long_text(description, c, f"interventions[{index}].description")
@@ -184,9 +192,20 @@ def intervention_row(*, trial_id: str, index: int, type_raw, name, other_names=N
     }
 
 
-def outcome_row(*, trial_id: str, index: int, outcome_type_raw, title, description=None, time_frame=None,
-                population_description=None, param_type_raw=None, dispersion_type_raw=None, unit_of_measure=None,
-                reporting_status=None) -> dict:
+def outcome_row(
+    *,
+    trial_id: str,
+    index: int,
+    outcome_type_raw,
+    title,
+    description=None,
+    time_frame=None,
+    population_description=None,
+    param_type_raw=None,
+    dispersion_type_raw=None,
+    unit_of_measure=None,
+    reporting_status=None,
+) -> dict:
     c = trial_id
     f = f"outcomeMeasures[{index}]"
     disp, _ = parse_dispersion(dispersion_type_raw, c, f"{f}.dispersionType")
@@ -213,9 +232,22 @@ def outcome_row(*, trial_id: str, index: int, outcome_type_raw, title, descripti
     }
 
 
-def measurement_row(*, outcome: dict, index: int, group_code, group_title, value, spread=None, lower_limit=None,
-                    upper_limit=None, n=None, n_units=None, class_title=None, category_title=None,
-                    comment=None) -> dict:
+def measurement_row(
+    *,
+    outcome: dict,
+    index: int,
+    group_code,
+    group_title,
+    value,
+    spread=None,
+    lower_limit=None,
+    upper_limit=None,
+    n=None,
+    n_units=None,
+    class_title=None,
+    category_title=None,
+    comment=None,
+) -> dict:
     c = outcome["trial_id"]
     f = f"{outcome['outcome_id']}.measurements[{index}]"
     disp, ci_pct = parse_dispersion(outcome["dispersion_type_raw"], c, f"{outcome['outcome_id']}.dispersionType")
@@ -249,11 +281,29 @@ def measurement_row(*, outcome: dict, index: int, group_code, group_title, value
     }
 
 
-def analysis_row(*, outcome: dict, index: int, group_codes, group_description=None, non_inferiority_type_raw=None,
-                 non_inferiority_comment=None, p_value=None, p_value_modifier=None, p_value_comment=None,
-                 statistical_method=None, statistical_comment=None, estimate_type=None, estimate_value=None,
-                 estimate_comment=None, dispersion_type=None, dispersion_value=None, ci_percent=None,
-                 ci_sides_raw=None, ci_lower=None, ci_upper=None) -> dict:
+def analysis_row(
+    *,
+    outcome: dict,
+    index: int,
+    group_codes,
+    group_description=None,
+    non_inferiority_type_raw=None,
+    non_inferiority_comment=None,
+    p_value=None,
+    p_value_modifier=None,
+    p_value_comment=None,
+    statistical_method=None,
+    statistical_comment=None,
+    estimate_type=None,
+    estimate_value=None,
+    estimate_comment=None,
+    dispersion_type=None,
+    dispersion_value=None,
+    ci_percent=None,
+    ci_sides_raw=None,
+    ci_lower=None,
+    ci_upper=None,
+) -> dict:
     """An analysis of one outcome. ``p_value`` is the posted text ("<0.001") or, from typed sources, a number
     with its modifier given separately (AACT's p_value + p_value_modifier)."""
     c = outcome["trial_id"]

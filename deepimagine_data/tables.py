@@ -80,8 +80,16 @@ def check_unique(tables: dict[str, pa.Table]) -> None:
 
 def write_parquet(table: pa.Table, path: Path) -> None:
     """Same table -> same bytes: fixed compression, no pandas metadata, one row group per 64k rows."""
-    pq.write_table(table, path, compression="zstd", compression_level=9, row_group_size=65_536,
-                   write_statistics=True, store_schema=True, use_dictionary=True)
+    pq.write_table(
+        table,
+        path,
+        compression="zstd",
+        compression_level=9,
+        row_group_size=65_536,
+        write_statistics=True,
+        store_schema=True,
+        use_dictionary=True,
+    )
 
 
 def write_tables(tables: dict[str, pa.Table], out_dir: str | os.PathLike) -> dict[str, Path]:

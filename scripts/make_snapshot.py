@@ -24,16 +24,26 @@ DEST = ROOT / "deepimagine_data" / "data"
 
 # AACT tables the reader uses; baseline_* (171k rows of baseline characteristics) are left out to stay small.
 AACT_TABLES = [
-    "studies", "conditions", "keywords", "designs", "design_groups", "interventions", "design_group_interventions",
-    "outcomes", "result_groups", "outcome_analyses", "outcome_analysis_groups", "sponsors", "browse_interventions",
+    "studies",
+    "conditions",
+    "keywords",
+    "designs",
+    "design_groups",
+    "interventions",
+    "design_group_interventions",
+    "outcomes",
+    "result_groups",
+    "outcome_analyses",
+    "outcome_analysis_groups",
+    "sponsors",
+    "browse_interventions",
 ]
 
 
 def _write(df: pl.DataFrame, path: Path) -> None:
     t = df.to_arrow()
     # polars writes large_string; plain string keeps the schema identical to the source tables.
-    t = t.cast(pa.schema([pa.field(f.name, pa.string() if f.type == pa.large_string() else f.type)
-                          for f in t.schema]))
+    t = t.cast(pa.schema([pa.field(f.name, pa.string() if f.type == pa.large_string() else f.type) for f in t.schema]))
     pq.write_table(t, path, compression="zstd", compression_level=19, row_group_size=1 << 20)
 
 
@@ -62,14 +72,15 @@ def aact(shared: Path) -> list[str]:
         "(https://aact.ctti-clinicaltrials.org), itself ClinicalTrials.gov records.\n"
         "- License: GPL (>= 3) for the package's compilation (notice in LICENSE.GPL-3 beside this file); the "
         "records are ClinicalTrials.gov data.\n"
-        "- Subset rule of the source: studies whose condition matches \"oncology|malignant neoplasm|cancer\" "
+        '- Subset rule of the source: studies whose condition matches "oncology|malignant neoplasm|cancer" '
         "(42,218 studies).\n"
         f"- Kept here: the {keep.len():,} studies with a results_first_posted_date, and every row of the tables "
         "below that belongs to them. Columns unchanged (large_string cast to string); rows sorted by nct_id, id.\n"
         "- Left out: baseline_counts, baseline_measurements (baseline characteristics, not used by the trial "
         "model). Missing in the source itself: outcome_measurements, brief_summaries, countries, eligibilities "
         "(so per-arm outcome values, countries and eligibility text are unknown for these studies).\n\n"
-        "| table | rows | sha256 (first 16) |\n|---|---:|---|\n" + "\n".join(lines) + "\n")
+        "| table | rows | sha256 (first 16) |\n|---|---:|---|\n" + "\n".join(lines) + "\n"
+    )
     return [f"aact_oncology: {keep.len()} studies"]
 
 
@@ -91,7 +102,8 @@ def curated(shared: Path) -> list[str]:
         "# llm-meta-analysis annotated RCT dataset\n\n- Source: hyesunyun/llm-meta-analysis, "
         "evaluation/data/annotated_rct_dataset.csv, commit ca9404c2ec57590c5a1ae53b15b5287d0e51d715 (2024-07-28)\n"
         "- License: Apache-2.0\n- Kept: the CSV unchanged (699 ICO rows over 120 RCTs, per-arm events/n or "
-        "mean/SD/n).\n")
+        "mean/SD/n).\n"
+    )
     notes.append("llm_meta_analysis: copied")
 
     # dose_response (GPL-3): the per-arm CSVs of real trials, unchanged.
@@ -109,7 +121,8 @@ def curated(shared: Path) -> list[str]:
         "- hugaped/MBNMAdose, data/*.rda, commit cc415a218fc119db71e857fd11a525852af76a89 (2025-05-22), GPL-3\n"
         "- cran/DoseFinding, data/*.rda, commit 0e4e9aa9c8b12e0c3b9c3e00415f98f501c2d48b (2025-07-09), GPL-3\n"
         "- Converted .rda -> .csv with pyreadr (columns unchanged). Notice: LICENSE.GPL-3 beside this file.\n"
-        "- Kept: " + ", ".join(kept) + "\n- Left out: MBNMAdose ssi_closure (wound-closure methods, no doses).\n")
+        "- Kept: " + ", ".join(kept) + "\n- Left out: MBNMAdose ssi_closure (wound-closure methods, no doses).\n"
+    )
     notes.append(f"dose_response: {len(kept)} files")
 
     # clinifact (MIT per README): the three split CSVs without the linked publication's abstract/title
@@ -129,7 +142,8 @@ def curated(shared: Path) -> list[str]:
         "dataset/{train,validation,test}_set.csv, commit 77f8c19844fd4113aa051f867b4d7a8ce5c3a879 (2025-04-11)\n"
         "- License: MIT (stated in the repository README)\n"
         f"- Kept: all {df.height:,} rows of the three splits (column `split` added), without `article_abstract` "
-        "and `article_title` (text of the linked publications, not needed by the trial model).\n")
+        "and `article_title` (text of the linked publications, not needed by the trial model).\n"
+    )
     notes.append(f"clinifact: {df.height} rows")
     return notes
 

@@ -179,8 +179,7 @@ def test_counts_match_raw_tables(full, raw, nct):
 
 def test_specific_analysis_values(full):
     tables, _ = full
-    by_id = {r["analysis_id"]: r for r in tables["analyses"].to_pylist()
-             if r["trial_id"] in (GMT, OR, RD)}
+    by_id = {r["analysis_id"]: r for r in tables["analyses"].to_pylist() if r["trial_id"] in (GMT, OR, RD)}
     a = by_id[f"{OR}:O0:S0"]  # outcome_analyses id 3769073
     assert (a["p_value"], a["p_value_modifier"], a["p_value_raw"]) == (0.0001, "<", "<0.0001")
     assert (a["estimate_type"], a["estimate_value"]) == ("Unadjusted Odds Ratio", 2.04)
@@ -191,13 +190,21 @@ def test_specific_analysis_values(full):
     b = by_id[f"{OR}:O0:S1"]  # same p-value posted without a modifier
     assert (b["p_value"], b["p_value_modifier"], b["estimate_type"]) == (0.0001, None, "Adjusted Odds Ratio")
     c = by_id[f"{GMT}:O0:S0"]
-    assert (c["p_value"], c["p_value_modifier"], c["estimate_type"], c["estimate_value"]) == (0.001, "<", "GMT ratio",
-                                                                                              1.9)
+    assert (c["p_value"], c["p_value_modifier"], c["estimate_type"], c["estimate_value"]) == (
+        0.001,
+        "<",
+        "GMT ratio",
+        1.9,
+    )
     assert (c["ci_lower"], c["ci_upper"], c["non_inferiority_type"]) == (1.7, 2.14, "NON_INFERIORITY")
     d = by_id[f"{RD}:O0:S0"]
     assert (d["p_value"], d["p_value_modifier"], d["statistical_method"]) == (0.7286, None, "Cochran-Mantel-Haenszel")
-    assert (d["estimate_type"], d["estimate_value"], d["ci_lower"], d["ci_upper"]) == ("Risk Difference (RD)", -1.96,
-                                                                                      -16.86, 12.94)
+    assert (d["estimate_type"], d["estimate_value"], d["ci_lower"], d["ci_upper"]) == (
+        "Risk Difference (RD)",
+        -1.96,
+        -16.86,
+        12.94,
+    )
     assert d["group_codes"] == ["OG000", "OG001"] and d["p_value_comment"].startswith("P-value is based on Strat")
 
 
@@ -225,8 +232,13 @@ def test_result_group_rows_are_those_of_the_constructor(full):
     groups = [r for r in tables["arms"].to_pylist() if r["group_type"] == "outcome" and r["trial_id"] in (GMT, OR, RD)]
     assert len(groups) > 20
     for r in groups:
-        assert r == result_group_row(trial_id=r["trial_id"], outcome_id=r["outcome_id"], code=r["code"],
-                                     title=r["title"], description=r["description"])
+        assert r == result_group_row(
+            trial_id=r["trial_id"],
+            outcome_id=r["outcome_id"],
+            code=r["code"],
+            title=r["title"],
+            description=r["description"],
+        )
 
 
 def test_totals_over_the_merck_set(full, raw):
@@ -239,8 +251,7 @@ def test_totals_over_the_merck_set(full, raw):
     # Two studies posted a p-value above 1: the shared analysis_row refuses it and a lenient run drops the whole
     # study (same contract as the API v2 source), i.e. their 18 analyses.
     bad = {k: v for k, v in report.skipped.items() if not k.startswith("no_results")}
-    assert bad == {"bad_number:NCT00087022:O1.analyses[0].pValue": 1,
-                   "bad_number:NCT03125902:O3.analyses[0].pValue": 1}
+    assert bad == {"bad_number:NCT00087022:O1.analyses[0].pValue": 1, "bad_number:NCT03125902:O3.analyses[0].pValue": 1}
     assert report.kept == 5_555 and tables["trials"].num_rows == 5_555
     dropped = raw["outcome_analyses"].filter(pl.col("nct_id").is_in(list(BAD_P)))
     assert dropped.height == 18
@@ -264,14 +275,18 @@ def test_lenient_counts_skipped_no_results_studies(raw, sample_ids):
     assert report.read == len(sample_ids) + 1
     assert not (set(tables["trials"].column("trial_id").to_pylist()) & nores)
     # require_results=False keeps them (no outcomes, has_results False), also in strict mode
-    t2, r2 = aact.read(MERCK, nct_ids=sorted(set(sample_ids) - set(BAD_P)), require_results=False, strict=True,
-                       progress=False)
+    t2, r2 = aact.read(
+        MERCK, nct_ids=sorted(set(sample_ids) - set(BAD_P)), require_results=False, strict=True, progress=False
+    )
     assert r2.n_skipped == 0 and r2.kept == len(sample_ids) - len(BAD_P)
     no = [t for t in t2["trials"].to_pylist() if t["trial_id"] in nores]
     assert len(no) == n_nores and not any(t["has_results"] for t in no)
     assert not (set(t2["outcomes"].column("trial_id").to_pylist()) & nores)
-    piped = [r for r in t2["interventions"].to_pylist() if r["trial_id"] in PIPES_NO_RESULTS and "|" in
-             (r["name"] or "") + (r["description"] or "")]
+    piped = [
+        r
+        for r in t2["interventions"].to_pylist()
+        if r["trial_id"] in PIPES_NO_RESULTS and "|" in (r["name"] or "") + (r["description"] or "")
+    ]
     assert piped
 
 
@@ -280,7 +295,8 @@ def test_strict_raises_on_a_corrupted_row_lenient_skips_it(raw, tmp_path):
     tabs = subset(raw, ids)
     studies = pl.from_arrow(tabs["studies"])
     tabs["studies"] = studies.with_columns(
-        phase=pl.when(pl.col("nct_id") == OR).then(pl.lit("Phase 7")).otherwise(pl.col("phase"))).to_arrow()
+        phase=pl.when(pl.col("nct_id") == OR).then(pl.lit("Phase 7")).otherwise(pl.col("phase"))
+    ).to_arrow()
     write_flat_files(tabs, tmp_path)
     with pytest.raises(RecordError) as ei:
         aact.read(tmp_path, strict=True, progress=False)
@@ -310,52 +326,112 @@ def test_optional_tables_when_present(raw, tmp_path):
     tabs = subset(raw, [RD])
     o0, o1 = 6770435, 6770436  # the study's first two outcomes (AACT ids); groups OG000/OG001 -> 10114696/7
     s = pl.String
-    tabs["outcome_measurements"] = pl.DataFrame({
-        "id": ["1", "2", "3"], "nct_id": [RD] * 3, "outcome_id": [str(o0), str(o0), str(o1)],
-        "result_group_id": ["10114696", "10114697", "10114696"], "ctgov_group_code": ["OG000", "OG001", "OG000"],
-        "classification": [None, None, "Week 24"], "category": [None, None, None], "title": ["t"] * 3,
-        "description": [None] * 3, "units": ["percentage of participants"] * 3, "param_type": ["Number"] * 3,
-        "param_value": ["68.1", "NA", "11.2"], "param_value_num": ["68.1", None, "11.2"],
-        "dispersion_type": ["95% Confidence Interval"] * 3, "dispersion_value": [None] * 3,
-        "dispersion_value_num": [None] * 3, "dispersion_lower_limit": ["52.9", None, "9"],
-        "dispersion_upper_limit": ["80.9", None, "14"], "explanation_of_na": [None, "No participant reached", None],
-        "dispersion_upper_limit_raw": ["80.9", None, "14.0"], "dispersion_lower_limit_raw": ["52.9", None, "9.0"],
-    }, schema_overrides={"classification": s, "category": s, "description": s, "dispersion_value": s,
-                         "dispersion_value_num": s})
-    tabs["outcome_counts"] = pl.DataFrame({
-        "id": ["1", "2", "3", "4"], "nct_id": [RD] * 4, "outcome_id": [str(o0)] * 3 + [str(o1)],
-        "result_group_id": ["10114696", "10114697", "10114696", "10114696"],
-        "ctgov_group_code": ["OG000", "OG001", "OG000", "OG000"], "scope": ["Measure"] * 4,
-        "units": ["Participants", "Participants", "Tumors", "Participants"], "count": ["47", "51", "60", "40"]})
-    tabs["countries"] = pl.DataFrame({"id": ["1", "2", "3"], "nct_id": [RD] * 3,
-                                      "name": ["United States", "Spain", "Australia"], "removed": [None, "f", "t"]},
-                                     schema_overrides={"removed": s})
-    tabs["eligibilities"] = pl.DataFrame({"id": ["1"], "nct_id": [RD], "sampling_method": [None], "gender": ["Female"],
-                                          "minimum_age": ["18 Years"], "maximum_age": ["N/A"],
-                                          "healthy_volunteers": ["No"], "population": [None],
-                                          "criteria": ["Inclusion Criteria:\n- ER+ ..."]},
-                                         schema_overrides={"sampling_method": s, "population": s})
-    tabs["browse_conditions"] = pl.DataFrame({"id": ["1", "2"], "nct_id": [RD] * 2,
-                                              "mesh_term": ["Breast Neoplasms", "Neoplasms"],
-                                              "mesh_type": ["mesh-list", "mesh-ancestor"]})
-    tabs["intervention_other_names"] = pl.DataFrame({"id": ["1"], "nct_id": [RD], "intervention_id": ["12216509"],
-                                                     "name": ["ABT-199"]})
+    tabs["outcome_measurements"] = pl.DataFrame(
+        {
+            "id": ["1", "2", "3"],
+            "nct_id": [RD] * 3,
+            "outcome_id": [str(o0), str(o0), str(o1)],
+            "result_group_id": ["10114696", "10114697", "10114696"],
+            "ctgov_group_code": ["OG000", "OG001", "OG000"],
+            "classification": [None, None, "Week 24"],
+            "category": [None, None, None],
+            "title": ["t"] * 3,
+            "description": [None] * 3,
+            "units": ["percentage of participants"] * 3,
+            "param_type": ["Number"] * 3,
+            "param_value": ["68.1", "NA", "11.2"],
+            "param_value_num": ["68.1", None, "11.2"],
+            "dispersion_type": ["95% Confidence Interval"] * 3,
+            "dispersion_value": [None] * 3,
+            "dispersion_value_num": [None] * 3,
+            "dispersion_lower_limit": ["52.9", None, "9"],
+            "dispersion_upper_limit": ["80.9", None, "14"],
+            "explanation_of_na": [None, "No participant reached", None],
+            "dispersion_upper_limit_raw": ["80.9", None, "14.0"],
+            "dispersion_lower_limit_raw": ["52.9", None, "9.0"],
+        },
+        schema_overrides={
+            "classification": s,
+            "category": s,
+            "description": s,
+            "dispersion_value": s,
+            "dispersion_value_num": s,
+        },
+    )
+    tabs["outcome_counts"] = pl.DataFrame(
+        {
+            "id": ["1", "2", "3", "4"],
+            "nct_id": [RD] * 4,
+            "outcome_id": [str(o0)] * 3 + [str(o1)],
+            "result_group_id": ["10114696", "10114697", "10114696", "10114696"],
+            "ctgov_group_code": ["OG000", "OG001", "OG000", "OG000"],
+            "scope": ["Measure"] * 4,
+            "units": ["Participants", "Participants", "Tumors", "Participants"],
+            "count": ["47", "51", "60", "40"],
+        }
+    )
+    tabs["countries"] = pl.DataFrame(
+        {
+            "id": ["1", "2", "3"],
+            "nct_id": [RD] * 3,
+            "name": ["United States", "Spain", "Australia"],
+            "removed": [None, "f", "t"],
+        },
+        schema_overrides={"removed": s},
+    )
+    tabs["eligibilities"] = pl.DataFrame(
+        {
+            "id": ["1"],
+            "nct_id": [RD],
+            "sampling_method": [None],
+            "gender": ["Female"],
+            "minimum_age": ["18 Years"],
+            "maximum_age": ["N/A"],
+            "healthy_volunteers": ["No"],
+            "population": [None],
+            "criteria": ["Inclusion Criteria:\n- ER+ ..."],
+        },
+        schema_overrides={"sampling_method": s, "population": s},
+    )
+    tabs["browse_conditions"] = pl.DataFrame(
+        {
+            "id": ["1", "2"],
+            "nct_id": [RD] * 2,
+            "mesh_term": ["Breast Neoplasms", "Neoplasms"],
+            "mesh_type": ["mesh-list", "mesh-ancestor"],
+        }
+    )
+    tabs["intervention_other_names"] = pl.DataFrame(
+        {"id": ["1"], "nct_id": [RD], "intervention_id": ["12216509"], "name": ["ABT-199"]}
+    )
     write_flat_files(tabs, tmp_path)
     tables, report = aact.read(tmp_path, strict=True, progress=False)
     (t,) = tables["trials"].to_pylist()
     assert t["countries"] == ["Spain", "United States"]  # removed country left out; sorted as in trial_row
     assert t["mesh_conditions"] == ["Breast Neoplasms"]
-    assert (t["sex"], t["minimum_age"], t["maximum_age"], t["healthy_volunteers"]) == ("FEMALE", "18 Years", "N/A",
-                                                                                       False)
+    assert (t["sex"], t["minimum_age"], t["maximum_age"], t["healthy_volunteers"]) == (
+        "FEMALE",
+        "18 Years",
+        "N/A",
+        False,
+    )
     assert t["eligibility_criteria"].startswith("Inclusion Criteria:\n")
     ivs = {r["name"]: r["other_names"] for r in tables["interventions"].to_pylist()}
     assert ivs == {"Venetoclax": ["ABT-199"], "Fulvestrant": []}
     m = tables["measurements"].to_pylist()
     assert [x["measurement_id"] for x in m] == [f"{RD}:O0:M0", f"{RD}:O0:M1", f"{RD}:O1:M0"]
     assert (m[0]["value"], m[0]["lower_limit"], m[0]["upper_limit"], m[0]["n"], m[0]["n_units"]) == (
-        68.1, 52.9, 80.9, 47, "Participants")  # first count row (Participants), not the later 'Tumors' one
+        68.1,
+        52.9,
+        80.9,
+        47,
+        "Participants",
+    )  # first count row (Participants), not the later 'Tumors' one
     assert (m[0]["group_title"], m[0]["dispersion_type"], m[0]["dispersion_ci_percent"]) == (
-        "Venetoclax + Fulvestrant", "CONFIDENCE_INTERVAL", 95.0)
+        "Venetoclax + Fulvestrant",
+        "CONFIDENCE_INTERVAL",
+        95.0,
+    )
     assert (m[1]["value"], m[1]["value_raw"], m[1]["comment"], m[1]["n"]) == (None, "NA", "No participant reached", 51)
     assert (m[2]["class_title"], m[2]["lower_limit_raw"], m[2]["n"]) == ("Week 24", "9.0", 40)
     outs = {o["outcome_index"]: o for o in tables["outcomes"].to_pylist()}

@@ -80,8 +80,7 @@ def assert_good_kept(tables, good_tables) -> None:
         assert t.equals(good_tables[name]), name
 
 
-def check_both_modes(tmp_path, good, good_tables, bad_study, field: str, reason: str,
-                     record: str = BAD) -> RecordError:
+def check_both_modes(tmp_path, good, good_tables, bad_study, field: str, reason: str, record: str = BAD) -> RecordError:
     """Strict: RecordError naming the record and field. Lenient: skipped, counted, good studies kept."""
     path = write_jsonl(tmp_path / "studies.jsonl", [good[0], bad_study, good[1]])
     with pytest.raises(RecordError) as ei:
@@ -168,20 +167,33 @@ def test_wrong_json_type_is_a_record_error_not_a_crash(tmp_path, base, good, goo
         else:
             analysis(s)["groupIds"] = [["OG000"], "OG001"]
 
-    fields = {"location": "locations", "mesh": "conditionBrowseModule.meshes", "denom count": "denoms[0].counts",
-              "measurement groupId": "measurements.groupId", "analysis groupIds": "analyses[0].groupIds"}
-    reasons = {"location": "bad_type", "mesh": "bad_type", "denom count": "bad_type",
-               "measurement groupId": "bad_reference", "analysis groupIds": "bad_reference"}
+    fields = {
+        "location": "locations",
+        "mesh": "conditionBrowseModule.meshes",
+        "denom count": "denoms[0].counts",
+        "measurement groupId": "measurements.groupId",
+        "analysis groupIds": "analyses[0].groupIds",
+    }
+    reasons = {
+        "location": "bad_type",
+        "mesh": "bad_type",
+        "denom count": "bad_type",
+        "measurement groupId": "bad_reference",
+        "analysis groupIds": "bad_reference",
+    }
     check_both_modes(tmp_path, good, good_tables, mutated(base, change), fields[where], reasons[where])
 
 
 # --- unknown enum values ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "field", "value"), [
-    ("study_data_phases.json", "phase", "PHASE5"),
-    ("study_data_interventional.json", "studyType", "EXPANDED_ACCESS_INTERVENTIONAL"),
-])
+@pytest.mark.parametrize(
+    ("name", "field", "value"),
+    [
+        ("study_data_phases.json", "phase", "PHASE5"),
+        ("study_data_interventional.json", "studyType", "EXPANDED_ACCESS_INTERVENTIONAL"),
+    ],
+)
 def test_unknown_enum_in_real_fixture(tmp_path, json_dir, good, good_tables, name, field, value):
     bad = json.loads((json_dir / name).read_text(encoding="utf-8"))
     err = check_both_modes(tmp_path, good, good_tables, bad, field, "unknown_enum", record="NCT000001")
@@ -215,13 +227,16 @@ def test_p_value_out_of_range(tmp_path, base, good, good_tables):
     assert err.field == f"{BAD}:O3.analyses[0].pValue" and "1.7" in str(err)
 
 
-@pytest.mark.parametrize(("posted", "p", "modifier"), [
-    ("NA", None, None),
-    ("<0.001", 0.001, "<"),
-    ("0.05", 0.05, None),
-    ("<=0.05", 0.05, "<="),
-    ("=0.247", 0.247, "="),
-])
+@pytest.mark.parametrize(
+    ("posted", "p", "modifier"),
+    [
+        ("NA", None, None),
+        ("<0.001", 0.001, "<"),
+        ("0.05", 0.05, None),
+        ("<=0.05", 0.05, "<="),
+        ("=0.247", 0.247, "="),
+    ],
+)
 def test_p_value_not_an_error(tmp_path, base, good, posted, p, modifier):
     """'NA' is posted on purpose (-> None); a comparator is kept as the modifier. Neither is an error."""
     bad = mutated(base, lambda s: analysis(s).__setitem__("pValue", posted))
@@ -238,8 +253,9 @@ def test_measurement_value_na_is_not_an_error(tmp_path, base, good):
     bad = mutated(base, lambda s: measurement(s).__setitem__("value", "NA"))
     path = write_jsonl(tmp_path / "studies.jsonl", [good[0], bad, good[1]])
     tables, report = ctgov_json.read([path], strict=True)
-    (row,) = [r for r in tables["measurements"].to_pylist()
-              if r["outcome_id"] == f"{BAD}:O0" and r["group_code"] == "OG001"]
+    (row,) = [
+        r for r in tables["measurements"].to_pylist() if r["outcome_id"] == f"{BAD}:O0" and r["group_code"] == "OG001"
+    ]
     assert row["value"] is None and row["value_raw"] == "NA" and row["n"] == 90
 
 
@@ -270,8 +286,9 @@ def test_unicode_round_trip_byte_exact(tmp_path, base, good):
     assert o["unit_of_measure"] == "µg/mL ≥ 0.1 单位"
     (g,) = [r for r in back["arms"].to_pylist() if r["group_id"] == f"{BAD}:O0:OG001"]
     assert g["title"] == "Dupilumab 300 µg qw 💊"
-    (m,) = [r for r in back["measurements"].to_pylist()
-            if r["outcome_id"] == f"{BAD}:O0" and r["group_code"] == "OG001"]
+    (m,) = [
+        r for r in back["measurements"].to_pylist() if r["outcome_id"] == f"{BAD}:O0" and r["group_code"] == "OG001"
+    ]
     assert m["group_title"] == "Dupilumab 300 µg qw 💊" and m["unit_of_measure"] == "µg/mL ≥ 0.1 单位"
     (a,) = [r for r in back["arms"].to_pylist() if r["group_id"] == f"{BAD}:A0"]
     assert a["title"] == "安慰剂 placebo ≥ 1 🩹"
@@ -282,11 +299,14 @@ def test_unicode_round_trip_byte_exact(tmp_path, base, good):
     assert {n: sha256(p) for n, p in again.items()} == {n: sha256(p) for n, p in paths.items()}
 
 
-@pytest.mark.parametrize(("where", "field"), [
-    ("outcome title", "outcomeMeasures[0].title"),
-    ("brief title", "briefTitle"),
-    ("group title", "groups[OG001].title"),
-])
+@pytest.mark.parametrize(
+    ("where", "field"),
+    [
+        ("outcome title", "outcomeMeasures[0].title"),
+        ("brief title", "briefTitle"),
+        ("group title", "groups[OG001].title"),
+    ],
+)
 def test_lone_surrogate_is_an_error(tmp_path, base, good, good_tables, where, field):
     def change(s):
         if where == "outcome title":
@@ -304,11 +324,14 @@ def test_lone_surrogate_is_an_error(tmp_path, base, good, good_tables, where, fi
 # --- absurdly long fields ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("where", "field"), [
-    ("outcome description", "outcomeMeasures[0].description"),
-    ("outcome title", "outcomeMeasures[0].title"),
-    ("eligibility", "eligibilityCriteria"),
-])
+@pytest.mark.parametrize(
+    ("where", "field"),
+    [
+        ("outcome description", "outcomeMeasures[0].description"),
+        ("outcome title", "outcomeMeasures[0].title"),
+        ("eligibility", "eligibilityCriteria"),
+    ],
+)
 def test_ten_million_character_field(tmp_path, base, good, good_tables, where, field):
     huge = "Lorem ipsum dolor sit amet. " * (10_000_000 // 28 + 1)
     huge = huge[:10_000_000]

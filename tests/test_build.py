@@ -79,7 +79,8 @@ def test_rebuild_is_byte_identical(built, tmp_path):
 
 def test_build_help_says_what_it_reads_and_writes():
     env = dict(os.environ)
-    res = subprocess.run([sys.executable, "-m", "deepimagine_data.cli", "build", "--help"], capture_output=True,
-                         text=True, env=env)
+    res = subprocess.run(
+        [sys.executable, "-m", "deepimagine_data.cli", "build", "--help"], capture_output=True, text=True, env=env
+    )
     assert res.returncode == 0
     assert "embedded snapshot" in res.stdout and "deepimagine/trials" in res.stdout

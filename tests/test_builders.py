@@ -10,8 +10,18 @@ import pyarrow.compute as pc
 import pytest
 
 BUILDERS = sorted(m.name for m in pkgutil.iter_modules(builders_pkg.__path__))
-HEADER = ["_NAME", "_DESCRIPTION", "_CITATION", "_LICENSE", "_HOMEPAGE", "SOURCE_VERSION", "VERSION", "CONFIGS",
-          "FEATURES", "ID_COLUMNS"]
+HEADER = [
+    "_NAME",
+    "_DESCRIPTION",
+    "_CITATION",
+    "_LICENSE",
+    "_HOMEPAGE",
+    "SOURCE_VERSION",
+    "VERSION",
+    "CONFIGS",
+    "FEATURES",
+    "ID_COLUMNS",
+]
 
 
 @pytest.fixture(scope="module", params=BUILDERS)

@@ -43,8 +43,14 @@ def real_studies() -> list[dict]:
         pytest.skip(f"{FIXTURES} is not present")
     found: dict[str, dict] = {}
     with tarfile.open(FIXTURES) as tar:
-        members = sorted((m for m in tar.getmembers() if m.isfile() and m.name.startswith("spec/support/json_data/")
-                          and m.name.endswith(".json")), key=lambda m: m.name)
+        members = sorted(
+            (
+                m
+                for m in tar.getmembers()
+                if m.isfile() and m.name.startswith("spec/support/json_data/") and m.name.endswith(".json")
+            ),
+            key=lambda m: m.name,
+        )
         for m in members:
             obj = json.load(tar.extractfile(m))  # type: ignore[arg-type]
             if not (isinstance(obj, dict) and "protocolSection" in obj and "resultsSection" in obj):
@@ -112,7 +118,7 @@ class FakeApi:
                 status = self.fail_times[index].pop(0)
                 headers = {"Retry-After": self.retry_after} if status == 429 else {}
                 return status, headers, {"message": "try again"}
-            body: dict[str, Any] = {"studies": self.studies[offset:offset + size] + self.extra.get(index, [])}
+            body: dict[str, Any] = {"studies": self.studies[offset : offset + size] + self.extra.get(index, [])}
             if offset + size < len(self.studies):
                 body["nextPageToken"] = self.token_for(offset if index == self.loop_at else offset + size)
             if params.get("countTotal") == "true":
@@ -156,15 +162,19 @@ def api(real_studies: list[dict]):
 
 
 def fetch(api: FakeApi, out: Path, **kw: Any) -> ctgov_download.Manifest:
-    opts: dict[str, Any] = dict(base_url=api.base_url, page_size=2, rate_limit=None, backoff=0.0, retries=2,
-                                progress=False)
+    opts: dict[str, Any] = dict(
+        base_url=api.base_url, page_size=2, rate_limit=None, backoff=0.0, retries=2, progress=False
+    )
     opts.update(kw)
     return download(out, **opts)
 
 
 def shard_ids(out: Path) -> list[str]:
-    return [_nct(json.loads(line)) for shard in sorted(out.glob("shard-*.jsonl"))
-            for line in shard.read_text(encoding="utf-8").splitlines()]
+    return [
+        _nct(json.loads(line))
+        for shard in sorted(out.glob("shard-*.jsonl"))
+        for line in shard.read_text(encoding="utf-8").splitlines()
+    ]
 
 
 def load_manifest(out: Path) -> dict:
@@ -172,8 +182,9 @@ def load_manifest(out: Path) -> dict:
 
 
 @pytest.mark.parametrize("page_size", [1, 2, 4, 1000])
-def test_pagination_downloads_every_study_once(api: FakeApi, real_studies: list[dict], tmp_path: Path,
-                                               page_size: int) -> None:
+def test_pagination_downloads_every_study_once(
+    api: FakeApi, real_studies: list[dict], tmp_path: Path, page_size: int
+) -> None:
     out = tmp_path / "dl"
     m = fetch(api, out, page_size=page_size, condition="Cystic Fibrosis", results_posted_from="2008-01-01")
     n = len(real_studies)
@@ -208,8 +219,15 @@ def test_pagination_downloads_every_study_once(api: FakeApi, real_studies: list[
 
 
 def test_query_params_reach_the_api(api: FakeApi, tmp_path: Path) -> None:
-    fetch(api, tmp_path / "dl", term="NCT00763412", intervention="repaglinide", status=["completed", "TERMINATED"],
-          results_posted_to="2017-12-31", page_size=1000)
+    fetch(
+        api,
+        tmp_path / "dl",
+        term="NCT00763412",
+        intervention="repaglinide",
+        status=["completed", "TERMINATED"],
+        results_posted_to="2017-12-31",
+        page_size=1000,
+    )
     (r,) = api.requests
     assert r["query.term"] == "NCT00763412" and r["query.intr"] == "repaglinide"
     assert r["filter.overallStatus"] == "COMPLETED,TERMINATED"
@@ -230,8 +248,9 @@ def test_retries_429_and_503_then_succeeds(api: FakeApi, real_studies: list[dict
     assert api.tokens_seen()[1] == api.tokens_seen()[2] == api.tokens_seen()[3] is not None
 
 
-def test_retry_waits_honour_retry_after_and_backoff(api: FakeApi, tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_retry_waits_honour_retry_after_and_backoff(
+    api: FakeApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     waits: list[float] = []
     monkeypatch.setattr(ctgov_download, "_sleep", waits.append)
     api.retry_after = "7"
@@ -242,8 +261,9 @@ def test_retry_waits_honour_retry_after_and_backoff(api: FakeApi, tmp_path: Path
     assert waits == [7.0, 1.0, 2.0]
 
 
-def test_interrupted_download_resumes_without_refetching(api: FakeApi, real_studies: list[dict],
-                                                         tmp_path: Path) -> None:
+def test_interrupted_download_resumes_without_refetching(
+    api: FakeApi, real_studies: list[dict], tmp_path: Path
+) -> None:
     out = tmp_path / "dl"
     api.fail_always[2] = 500
     with pytest.raises(DownloadError) as exc:
@@ -285,8 +305,9 @@ def test_leftovers_of_a_crash_are_cleaned(api: FakeApi, real_studies: list[dict]
     assert not list(out.glob(".*"))
 
 
-def test_repeated_study_on_a_later_page_is_skipped_and_counted(api: FakeApi, real_studies: list[dict],
-                                                               tmp_path: Path) -> None:
+def test_repeated_study_on_a_later_page_is_skipped_and_counted(
+    api: FakeApi, real_studies: list[dict], tmp_path: Path
+) -> None:
     api.extra[2] = [real_studies[0]]  # page 3 repeats the first study (the live API can shift under paging)
     out = tmp_path / "dl"
     m = fetch(api, out)
@@ -315,8 +336,9 @@ def test_completed_download_is_not_fetched_again(api: FakeApi, tmp_path: Path) -
     assert (out / "manifest.json").stat().st_mtime_ns == stamp
 
 
-def test_max_studies_cuts_a_page_and_a_rerun_completes_it(api: FakeApi, real_studies: list[dict],
-                                                          tmp_path: Path) -> None:
+def test_max_studies_cuts_a_page_and_a_rerun_completes_it(
+    api: FakeApi, real_studies: list[dict], tmp_path: Path
+) -> None:
     out = tmp_path / "dl"
     m = fetch(api, out, max_studies=3)
     assert m.n_studies == 3 and not m.complete and m.pages[-1].partial and m.pages[-1].n_studies == 1
@@ -362,8 +384,15 @@ def test_connection_errors_are_retried_then_raise(tmp_path: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with pytest.raises(DownloadError, match=r"gave up after 3 attempts \(2 retries\).*ConnectionError"):
-        download(tmp_path / "dl", base_url=f"http://127.0.0.1:{port}/api/v2", rate_limit=None, backoff=0.0,
-                 retries=2, timeout=5, progress=False)
+        download(
+            tmp_path / "dl",
+            base_url=f"http://127.0.0.1:{port}/api/v2",
+            rate_limit=None,
+            backoff=0.0,
+            retries=2,
+            timeout=5,
+            progress=False,
+        )
 
 
 def test_rate_limiter_spaces_requests_on_a_monotonic_clock() -> None:
@@ -401,12 +430,31 @@ def _cli(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def test_cli_downloads_and_prints_a_summary(api: FakeApi, real_studies: list[dict], tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_downloads_and_prints_a_summary(
+    api: FakeApi, real_studies: list[dict], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "cli"
-    args = _cli(["download", "ctgov", "--out", str(out), "--base-url", api.base_url, "--page-size", "4",
-                 "--status", "COMPLETED", "--status", "TERMINATED", "--results-posted-from", "2015-01-01",
-                 "--no-has-results", "--rate-limit", "0"])
+    args = _cli(
+        [
+            "download",
+            "ctgov",
+            "--out",
+            str(out),
+            "--base-url",
+            api.base_url,
+            "--page-size",
+            "4",
+            "--status",
+            "COMPLETED",
+            "--status",
+            "TERMINATED",
+            "--results-posted-from",
+            "2015-01-01",
+            "--no-has-results",
+            "--rate-limit",
+            "0",
+        ]
+    )
     assert args.func(args) == 0
     text = capsys.readouterr().out
     for label in ("pages", "studies", "duplicates skipped", "retries", "out dir"):

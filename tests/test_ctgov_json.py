@@ -48,8 +48,14 @@ INVALID_ENUMS = {
 }
 VALID_STUDIES = [f for f in FULL_STUDIES if f not in INVALID_ENUMS]
 # Distinct trials (the study_data_* variants all share NCT000001; keep one of them).
-DISTINCT = ["NCT00763412.json", "NCT02210780.json", "NCT02278341.json", "design_outcome_empty.json",
-            "initialize_participant_flow_data.json", "study_data_initialize.json"]
+DISTINCT = [
+    "NCT00763412.json",
+    "NCT02210780.json",
+    "NCT02278341.json",
+    "design_outcome_empty.json",
+    "initialize_participant_flow_data.json",
+    "study_data_initialize.json",
+]
 
 
 @pytest.fixture(scope="session")
@@ -164,9 +170,12 @@ def check_study(study: dict, t: dict) -> None:
     assert trial["intervention_model"] == dinfo.get("interventionModel")
     assert trial["primary_purpose"] == dinfo.get("primaryPurpose")
     assert trial["lead_sponsor"] == ps["sponsorCollaboratorsModule"]["leadSponsor"]["name"]
-    for col, key in [("start_date", "startDateStruct"), ("primary_completion_date", "primaryCompletionDateStruct"),
-                     ("completion_date", "completionDateStruct"),
-                     ("results_first_posted_date", "resultsFirstPostDateStruct")]:
+    for col, key in [
+        ("start_date", "startDateStruct"),
+        ("primary_completion_date", "primaryCompletionDateStruct"),
+        ("completion_date", "completionDateStruct"),
+        ("results_first_posted_date", "resultsFirstPostDateStruct"),
+    ]:
         text = status.get(key, {}).get("date")
         assert trial[f"{col}_raw"] == text, col
         assert trial[col] == iso_date(text), col
@@ -190,7 +199,8 @@ def check_study(study: dict, t: dict) -> None:
     assert len(iv_rows) == len(ivs)
     assert Counter(r["name"] for r in iv_rows) == Counter(iv["name"] for iv in ivs)
     assert Counter((r["name"], r["type"], tuple(r["arm_labels"]), tuple(r["other_names"])) for r in iv_rows) == Counter(
-        (iv["name"], iv["type"], tuple(iv.get("armGroupLabels", [])), tuple(iv.get("otherNames", []))) for iv in ivs)
+        (iv["name"], iv["type"], tuple(iv.get("armGroupLabels", [])), tuple(iv.get("otherNames", []))) for iv in ivs
+    )
 
     # outcomes
     oms = study["resultsSection"]["outcomeMeasuresModule"]["outcomeMeasures"]
@@ -227,8 +237,9 @@ def check_study(study: dict, t: dict) -> None:
 
         # measurements, in posted order
         expected = list(walk_measurements(om))
-        m_rows = sorted((r for r in all_meas if r["outcome_id"] == oid),
-                        key=lambda r: suffix_index(r["measurement_id"], "M"))
+        m_rows = sorted(
+            (r for r in all_meas if r["outcome_id"] == oid), key=lambda r: suffix_index(r["measurement_id"], "M")
+        )
         assert len(m_rows) == len(expected), oid
         assert o["n_measurements"] == len(expected)
         n_meas += len(expected)
@@ -388,8 +399,10 @@ def test_hand_checked_nct00763412(json_dir):
     assert (bmi["param_type"], bmi["dispersion_type"]) == ("MEAN", "FULL_RANGE")
     cols = ["group_code", "group_title", "value", "lower_limit", "upper_limit", "n", "unit_of_measure"]
     got = {tuple(r[c] for c in cols) for r in rows(t["measurements"], outcome_id="NCT00763412:O0")}
-    assert got == {("OG000", "1 Placebo", 19.63, 15.56, 22.64, 4, "Kg/m^2"),
-                   ("OG001", "2. Repaglinide", 21.19, 20.78, 21.8, 4, "Kg/m^2")}
+    assert got == {
+        ("OG000", "1 Placebo", 19.63, 15.56, 22.64, 4, "Kg/m^2"),
+        ("OG001", "2. Repaglinide", 21.19, 20.78, 21.8, 4, "Kg/m^2"),
+    }
     assert t["analyses"].num_rows == 0
 
 
@@ -398,8 +411,17 @@ def test_hand_checked_nct02552212(json_dir):
     t, _ = ctgov_json.read([json_dir / "NCT02278341.json"], strict=True)
     (trial,) = t["trials"].to_pylist()
     assert trial["trial_id"] == "NCT02552212" and trial["phase"] == "PHASE3" and trial["enrollment"] == 317
-    assert trial["countries"] == ["Australia", "Bulgaria", "Canada", "Czechia", "Hungary", "Poland",
-                                  "Russian Federation", "Taiwan", "United States"]
+    assert trial["countries"] == [
+        "Australia",
+        "Bulgaria",
+        "Canada",
+        "Czechia",
+        "Hungary",
+        "Poland",
+        "Russian Federation",
+        "Taiwan",
+        "United States",
+    ]
     assert trial["start_date"] == dt.date(2015, 9, 1) and trial["results_first_posted_date"] == dt.date(2020, 8, 17)
     (m,) = rows(t["measurements"], outcome_id="NCT02552212:O10", group_code="OG001")
     assert m["value"] is None and m["value_raw"] == "NA" and m["lower_limit"] is None and m["upper_limit_raw"] == "NA"

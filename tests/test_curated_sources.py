@@ -124,10 +124,15 @@ def test_llm_counts(llm_raw, llm_tables):
 def test_llm_pmc57750(llm_raw, llm_tables):
     tables, _ = llm_tables
     raw = [r for r in llm_raw if r["pmcid"] == "57750"]
-    outs = sorted((o for o in _rows(tables["outcomes"]) if o["trial_id"] == "llm_meta_analysis/PMC57750"),
-                  key=lambda o: o["outcome_index"])
-    assert [o["title"] for o in outs] == [r["outcome"] for r in raw] == ["Death or myocardial infarction",
-                                                                          "Myocardial infarction"]
+    outs = sorted(
+        (o for o in _rows(tables["outcomes"]) if o["trial_id"] == "llm_meta_analysis/PMC57750"),
+        key=lambda o: o["outcome_index"],
+    )
+    assert (
+        [o["title"] for o in outs]
+        == [r["outcome"] for r in raw]
+        == ["Death or myocardial infarction", "Myocardial infarction"]
+    )
     assert "evidence_inference_prompt_id=11248" in outs[0]["description"]
     assert "split=DEV" in outs[0]["description"]
     assert outs[0]["param_type"] == "COUNT_OF_PARTICIPANTS"
@@ -136,8 +141,9 @@ def test_llm_pmc57750(llm_raw, llm_tables):
     assert {m["group_title"] for m in ms} == {"eptifibatide", "placebo"}
     assert all(m["value"] is None and m["n"] is None for m in ms)  # the article gave no group sizes
     assert all(m["comment"] == raw[0]["notes"] for m in ms)
-    arms = [a for a in _rows(tables["arms"]) if a["trial_id"] == "llm_meta_analysis/PMC57750"
-            and a["group_type"] == "arm"]
+    arms = [
+        a for a in _rows(tables["arms"]) if a["trial_id"] == "llm_meta_analysis/PMC57750" and a["group_type"] == "arm"
+    ]
     assert sorted(a["title"] for a in arms) == ["eptifibatide", "placebo"]
 
 
@@ -173,8 +179,7 @@ def test_llm_every_row(llm_raw, llm_tables):
 
 def test_llm_binary_and_continuous_values(llm_raw, llm_tables):
     tables, _ = llm_tables
-    ms = {(m["trial_id"], m["outcome_id"].rsplit(":", 1)[1], m["group_code"]): m
-          for m in _rows(tables["measurements"])}
+    ms = {(m["trial_id"], m["outcome_id"].rsplit(":", 1)[1], m["group_code"]): m for m in _rows(tables["measurements"])}
     # Row id 10 (read by hand): Amifostine 0/20 vs Control 5/20 grade III/IV stomatitis, third row of PMC2363753.
     r = next(x for x in llm_raw if x["id"] == "10")
     assert (r["intervention_events"], r["intervention_group_size"], r["comparator_events"]) == ("0", "20", "5")
@@ -185,8 +190,11 @@ def test_llm_binary_and_continuous_values(llm_raw, llm_tables):
     r = next(x for x in llm_raw if x["id"] == "4")
     m0 = ms[("llm_meta_analysis/PMC1216327", "O1", "OG000")]
     m1 = ms[("llm_meta_analysis/PMC1216327", "O1", "OG001")]
-    assert (m0["value"], m0["spread"], m0["n"]) == (float(r["intervention_mean"]),
-                                                     float(r["intervention_standard_deviation"]), 30)
+    assert (m0["value"], m0["spread"], m0["n"]) == (
+        float(r["intervention_mean"]),
+        float(r["intervention_standard_deviation"]),
+        30,
+    )
     assert (m1["value"], m1["spread"], m1["n"]) == (26.5, 27.4, 30)
     # A thousands separator is kept in the raw text and read as a number.
     r = next(x for x in llm_raw if x["intervention_events"] == "1,078")
@@ -252,10 +260,17 @@ def test_dose_response_alog_nct01263470(dr_tables):
     trial = _by(tables["trials"], "trial_id")[tid]
     assert trial["nct_id"] == "NCT01263470"
     assert trial["source_version"] == dose_response.SOURCE_VERSIONS["MBNMAdose"]
-    arms = sorted((a for a in _rows(tables["arms"]) if a["trial_id"] == tid and a["group_type"] == "arm"),
-                  key=lambda a: a["group_id"])
-    assert [a["title"] for a in arms] == ["Placebo", "alogliptin 6.25", "alogliptin 12.5", "alogliptin 25",
-                                          "alogliptin 50"]
+    arms = sorted(
+        (a for a in _rows(tables["arms"]) if a["trial_id"] == tid and a["group_type"] == "arm"),
+        key=lambda a: a["group_id"],
+    )
+    assert [a["title"] for a in arms] == [
+        "Placebo",
+        "alogliptin 6.25",
+        "alogliptin 12.5",
+        "alogliptin 25",
+        "alogliptin 50",
+    ]
     assert "dose (units not stated in source): 6.25" in arms[1]["description"]
     assert all(a["dose_value"] is None and a["dose_unit"] is None for a in arms)  # no unit in the source
     (o,) = [o for o in _rows(tables["outcomes"]) if o["trial_id"] == tid]
@@ -269,8 +284,9 @@ def test_dose_response_alog_nct01263470(dr_tables):
     assert m["n"] == 79 == int(float(r625["n"]))
     ivs = {i["name"]: i for i in _rows(tables["interventions"]) if i["trial_id"] == tid}
     assert set(ivs) == {"alogliptin", "Placebo"}
-    assert sorted(ivs["alogliptin"]["arm_labels"]) == sorted(["alogliptin 6.25", "alogliptin 12.5", "alogliptin 25",
-                                                               "alogliptin 50"])
+    assert sorted(ivs["alogliptin"]["arm_labels"]) == sorted(
+        ["alogliptin 6.25", "alogliptin 12.5", "alogliptin 25", "alogliptin 50"]
+    )
 
 
 DR_FILES = {  # file -> (outcome-description prefix, value col, spread col, n col)
@@ -301,11 +317,13 @@ def test_dose_response_every_value(dr_tables):
         by_study = defaultdict(list)
         for r in raw:
             study = _study(r["studyID"]) if "studyID" in r else None
-            by_study[study].append((float(r[vcol]), _num(r[scol]) if scol else None,
-                                    int(float(r[ncol])) if ncol else None))
+            by_study[study].append(
+                (float(r[vcol]), _num(r[scol]) if scol else None, int(float(r[ncol])) if ncol else None)
+            )
         for study, expected in by_study.items():
-            cands = [o for o in outcomes if o["description"].startswith(prefix + (f" studyID={study}." if study
-                                                                                   else "."))]
+            cands = [
+                o for o in outcomes if o["description"].startswith(prefix + (f" studyID={study}." if study else "."))
+            ]
             assert len(cands) == 1, (fname, study)
             assert sorted(ms_by_outcome[cands[0]["outcome_id"]]) == sorted(expected), (fname, study)
     assert tables["measurements"].num_rows == total == report.rows_read
@@ -328,12 +346,13 @@ def test_dose_response_psoriasis_merge(dr_tables):
     assert set(arms) == {"Ixekizumab 80 mg Q2W", "Ixekizumab 80 mg Q4W", "Placebo"}
     assert (arms["Ixekizumab 80 mg Q2W"]["dose_value"], arms["Ixekizumab 80 mg Q2W"]["dose_unit"]) == (80.0, "mg")
     assert "dose (mg/week, per MBNMAdose documentation): 40" in arms["Ixekizumab 80 mg Q2W"]["description"]
-    raw75 = next(r for r in _dr_raw("MBNMAdose__psoriasis75.csv") if r["studyID"] == "UNCOVER 1"
-                 and r["freq"] == "Q2W")
-    m = next(m for m in _rows(tables["measurements"]) if m["outcome_id"] == outs[0]["outcome_id"]
-             and m["group_title"] == "Ixekizumab 80 mg Q2W")
-    assert (m["value"], m["n"], m["param_type"]) == (float(raw75["r"]), int(float(raw75["n"])),
-                                                     "COUNT_OF_PARTICIPANTS")
+    raw75 = next(r for r in _dr_raw("MBNMAdose__psoriasis75.csv") if r["studyID"] == "UNCOVER 1" and r["freq"] == "Q2W")
+    m = next(
+        m
+        for m in _rows(tables["measurements"])
+        if m["outcome_id"] == outs[0]["outcome_id"] and m["group_title"] == "Ixekizumab 80 mg Q2W"
+    )
+    assert (m["value"], m["n"], m["param_type"]) == (float(raw75["r"]), int(float(raw75["n"])), "COUNT_OF_PARTICIPANTS")
     # registry id only where the source's studyID is one
     by_id = _by(tables["trials"], "trial_id")
     assert by_id["dose_response/psoriasis/NCT01646073"]["nct_id"] == "NCT01646073"
@@ -352,17 +371,25 @@ def test_dose_response_dosefinding(dr_tables):
     assert by_id["dose_response/glycobrom/NCT00501852"]["nct_id"] == "NCT00501852"
     assert by_id["dose_response/migraine/NCT00712725"]["nct_id"] == "NCT00712725"
     (o,) = [o for o in _rows(tables["outcomes"]) if o["trial_id"] == "dose_response/glycobrom/NCT00501852"]
-    assert (o["param_type"], o["dispersion_type"], o["outcome_type"]) == ("LEAST_SQUARES_MEAN", "STANDARD_ERROR",
-                                                                          "PRIMARY")
+    assert (o["param_type"], o["dispersion_type"], o["outcome_type"]) == (
+        "LEAST_SQUARES_MEAN",
+        "STANDARD_ERROR",
+        "PRIMARY",
+    )
     raw = _dr_raw("DoseFinding__glycobrom.csv")
     ms = {m["group_title"]: m for m in _rows(tables["measurements"]) if m["outcome_id"] == o["outcome_id"]}
     r = next(x for x in raw if float(x["dose"]) == 12.5)
     assert (ms["Glycopyrronium bromide 12.5"]["value"], ms["Glycopyrronium bromide 12.5"]["spread"]) == (
-        float(r["fev1"]), float(r["sdev"]))
+        float(r["fev1"]),
+        float(r["sdev"]),
+    )
     assert ms["Placebo"]["value"] == 1.243
     raw = _dr_raw("DoseFinding__migraine.csv")
-    ms = {m["group_title"]: m for m in _rows(tables["measurements"])
-          if m["trial_id"] == "dose_response/migraine/NCT00712725"}
+    ms = {
+        m["group_title"]: m
+        for m in _rows(tables["measurements"])
+        if m["trial_id"] == "dose_response/migraine/NCT00712725"
+    }
     assert len(ms) == len(raw) == 8
     assert (ms["Dose 200"]["value"], ms["Dose 200"]["n"]) == (21.0, 58)
 
@@ -439,7 +466,8 @@ def test_clinifact_counts_and_schema(cf_raw, cf_tables):
         p, m, ni = (_literal_list(r[c]) for c in ("pValues", "statisticalMethods", "nonInferiorityTypes"))
         ni = ni * len(p) if len(ni) == 1 else ni
         analyses[(r["nctId"], r["outcome_type"], r["outcome_title"], r["outcome_description"])].update(
-            zip(p, m, ni, strict=True))
+            zip(p, m, ni, strict=True)
+        )
     assert tables["analyses"].num_rows == sum(len(v) for v in analyses.values())
     assert tables["measurements"].num_rows == 0
     trial = _by(tables["trials"], "trial_id")["clinifact/NCT00271596"]
@@ -509,14 +537,17 @@ def test_clinifact_malformed_pvalues(tmp_path, cf_raw):
     _check_tables(tables)
 
 
-@pytest.mark.parametrize("cells, field", [
-    ({"pValues": "['0.1', '0.2']"}, "statisticalMethods"),  # two p-values, one method
-    ({"nonInferiorityTypes": "['Superiority', 'Equivalence']"}, "nonInferiorityTypes"),  # 2 types for 1 p-value
-    ({"statisticalMethods": "[1]"}, "statisticalMethods"),
-    ({"pValues": "'0.092'"}, "pValues"),
-    ({"pValues": "['1.7']"}, "pValues"),
-    ({"nonInferiorityTypes": "['Better']"}, "nonInferiorityTypes"),
-])
+@pytest.mark.parametrize(
+    "cells, field",
+    [
+        ({"pValues": "['0.1', '0.2']"}, "statisticalMethods"),  # two p-values, one method
+        ({"nonInferiorityTypes": "['Superiority', 'Equivalence']"}, "nonInferiorityTypes"),  # 2 types for 1 p-value
+        ({"statisticalMethods": "[1]"}, "statisticalMethods"),
+        ({"pValues": "'0.092'"}, "pValues"),
+        ({"pValues": "['1.7']"}, "pValues"),
+        ({"nonInferiorityTypes": "['Better']"}, "nonInferiorityTypes"),
+    ],
+)
 def test_clinifact_malformed_lists(tmp_path, cf_raw, cells, field):
     d = _cf_bad_dir(tmp_path, cf_raw, **cells)
     with pytest.raises(RecordError) as ei:
@@ -530,13 +561,11 @@ def test_sources_combine(llm_tables, dr_tables, cf_tables):
     """The three sources merge into one table set without id clashes (trial ids are source-prefixed)."""
     merged = tbl.concat_tables([llm_tables[0], dr_tables[0], cf_tables[0]])
     assert merged["trials"].num_rows == sum(t[0]["trials"].num_rows for t in (llm_tables, dr_tables, cf_tables))
-    assert set(merged["trials"].column("source").to_pylist()) == {"llm_meta_analysis", "dose_response",
-                                                                   "clinifact"}
+    assert set(merged["trials"].column("source").to_pylist()) == {"llm_meta_analysis", "dose_response", "clinifact"}
     _check_tables(merged)
 
 
-@pytest.mark.parametrize("module, shared", [
-    (llm_meta_analysis, LLM_DIR), (dose_response, DR_DIR), (clinifact, CF_DIR)])
+@pytest.mark.parametrize("module, shared", [(llm_meta_analysis, LLM_DIR), (dose_response, DR_DIR), (clinifact, CF_DIR)])
 def test_embedded_snapshot_reads_like_the_raw_source(module, shared):
     """The snapshot under deepimagine_data/data/<source> (copied or trimmed raw files) gives the same tables."""
     snap = Path(__file__).resolve().parents[1] / "deepimagine_data" / "data" / module.SOURCE

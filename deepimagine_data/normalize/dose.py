@@ -255,8 +255,24 @@ def _clauses(text: str) -> list[tuple[int, int]]:
 _Rule = tuple[re.Pattern[str], "str | None | Callable[[re.Match[str]], str | None]"]
 
 _WORD_NUM = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "other": 2, "second": 2, "third": 3, "fourth": 4, "sixth": 6, "eighth": 8,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "other": 2,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "sixth": 6,
+    "eighth": 8,
 }
 _N = r"(?P<n>\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|other|second|third|fourth|sixth|eighth)"
 
@@ -314,8 +330,13 @@ _FREQ_STRONG: list[_Rule] = [
     (_rx(r"\b\d+\s*(?:-|–|to|or)\s*\d+\s*(?:x|times)\s*(?:" + _DAY + "|" + _WEEK + ")"), None),
     (_rx(r"\bbi-?weekly\b|\bbi-?monthly\b|\b\d+\s+weekly\b"), None),
     (_rx(r"\bonce\s+(?:per|a|each|every)\s+cycle\b"), None),
-    (_rx(r"(?<![\w.])(?:b\.?\s?i\.?\s?d\b\.?|bd\b|twice[\s-]+(?:a|per|each)[\s-]+day|twice[\s-]?daily"
-         r"|bis\s+in\s+die)"), "BID"),
+    (
+        _rx(
+            r"(?<![\w.])(?:b\.?\s?i\.?\s?d\b\.?|bd\b|twice[\s-]+(?:a|per|each)[\s-]+day|twice[\s-]?daily"
+            r"|bis\s+in\s+die)"
+        ),
+        "BID",
+    ),
     (_rx(r"(?<![\w.])(?:t\.?\s?i\.?\s?d\b\.?|tds\b|thrice[\s-]+daily|thrice\s+a\s+day)"), "TID"),
     (_rx(r"(?<![\w.])q\.?\s?i\.?\s?d\b\.?"), "QID"),
     (_rx(rf"\b{_N}\s*(?:x|times)\s*{_DAY}"), _times_per_day),
@@ -328,9 +349,14 @@ _FREQ_STRONG: list[_Rule] = [
     # "1000 mg/24h", "5mg/12h"; not "2400 mg/m2/46h", which is the length of an infusion.
     (_rx(r"/\s*(?P<n>24|12|8|6)\s*h(?:ours?|rs?)?\b"), _hours),
     (_rx(rf"\bevery\s+{_N}\s*h(?:ours?|rs?)\b"), _hours),
-    (_rx(r"(?<![\w.])(?:q\.?\s?d\b\.?|qday\b|once[\s-]+(?:a|per|each|every)[\s-]+day\b|once[\s-]?daily\b|daily\b"
-         r"|every\s*day\b|each\s+day\b|everyday\b|once/day\b|qam\b|qpm\b|qhs\b|nightly\b"
-         r"|every\s+(?:morning|evening|night)\b|at\s+bedtime\b)"), "QD"),
+    (
+        _rx(
+            r"(?<![\w.])(?:q\.?\s?d\b\.?|qday\b|once[\s-]+(?:a|per|each|every)[\s-]+day\b|once[\s-]?daily\b|daily\b"
+            r"|every\s*day\b|each\s+day\b|everyday\b|once/day\b|qam\b|qpm\b|qhs\b|nightly\b"
+            r"|every\s+(?:morning|evening|night)\b|at\s+bedtime\b)"
+        ),
+        "QD",
+    ),
     (_rx(r"(?<![\w.])(?:every\s+other\s+day|q\.?o\.?d\b\.?|alternate\s+days)"), "QOD"),
     # "Q3W", "q2wks", "Q3Wk", "q 6wks", "Q4 weeks": the number sits between q and w.
     (_rx(r"\bq\s*(?P<n>\d+)\s*-?\s*(?:w|wk|wks|week|weeks|weekly)\b\.?"), _weeks),
@@ -338,8 +364,13 @@ _FREQ_STRONG: list[_Rule] = [
     (_rx(rf"\b{_N}-weekly\b"), _weeks),
     (_rx(r"/\s*(?P<n>\d+)\s*(?:weeks|wks)\b"), _weeks),
     (_rx(r"\bfortnightly\b"), "Q2W"),
-    (_rx(r"(?<![\w.])(?:q\.?\s?w(?:k|eek)?\b\.?|qw\b|once[\s-]+(?:a|per|each|every)[\s-]+week\b|once[\s-]?weekly\b"
-         r"|weekly\b|every\s+week\b|each\s+week\b)"), "QW"),
+    (
+        _rx(
+            r"(?<![\w.])(?:q\.?\s?w(?:k|eek)?\b\.?|qw\b|once[\s-]+(?:a|per|each|every)[\s-]+week\b|once[\s-]?weekly\b"
+            r"|weekly\b|every\s+week\b|each\s+week\b)"
+        ),
+        "QW",
+    ),
     (_rx(rf"\b(?:once\s+)?(?:every|each)\s+{_N}\s*-?\s*days?\b{_NOT_CYCLE}"), _days),
     (_rx(r"\bq\s*(?P<n>\d+)\s*d(?:ays?)?\b"), _days),
     (_rx(rf"\b(?:once\s+)?(?:every|each)\s+{_N}\s*-?\s*months?\b{_NOT_CYCLE}"), _months),
@@ -352,9 +383,13 @@ _FREQ_STRONG: list[_Rule] = [
 # Weak statements: used only when no strong one is found in the same region. "single dose" loses to a later
 # "every 3 weeks" ("administered as a single dose IV over 90 minutes every 3 weeks").
 _FREQ_WEAK: list[_Rule] = [
-    (_rx(r"\bsingle[\s-](?:dose|injection|infusion|administration|fraction|bolus)\b|\bone[\s-]time\b"
-         r"|\bonce\b(?=\s*(?:[).,;~]|$|only\b|on\s+(?:day|the\s+day)\b|at\b|before\b|prior\b|pre|post|intra))"),
-     "ONCE"),
+    (
+        _rx(
+            r"\bsingle[\s-](?:dose|injection|infusion|administration|fraction|bolus)\b|\bone[\s-]time\b"
+            r"|\bonce\b(?=\s*(?:[).,;~]|$|only\b|on\s+(?:day|the\s+day)\b|at\b|before\b|prior\b|pre|post|intra))"
+        ),
+        "ONCE",
+    ),
     (_rx(r"\bper\s+day\b|\bqd\b"), "QD"),
 ]
 
@@ -367,15 +402,25 @@ _IV_NOT_ROUTE_BEFORE = re.compile(
 _ROUTE_STRONG: list[_Rule] = [
     (_rx(r"(?<![\w.])(?:intravenous(?:ly)?|i\.\s?v\b\.?|by\s+vein|intra-venous(?:ly)?)"), "IV"),
     (re.compile(r"\b(?:IV|iv|Iv)\b(?![-/]\s*[IVX]\b)"), "IV"),
-    (_rx(r"(?<![\w.])(?:sub-?cutaneous(?:ly)?|subcut\b|sub-?q\b|s\.\s?c\b\.?|s\.\s?q\b\.?|sc\b(?!-\d)|sq\b(?!\.?\s*m\b))"
-         r"(?!\s+(?:lesions?|tissue|nodules?|metastas\w*|fat|tumou?rs?|deposits?|emphysema))"), "SC"),
+    (
+        _rx(
+            r"(?<![\w.])(?:sub-?cutaneous(?:ly)?|subcut\b|sub-?q\b|s\.\s?c\b\.?|s\.\s?q\b\.?|sc\b(?!-\d)|sq\b(?!\.?\s*m\b))"
+            r"(?!\s+(?:lesions?|tissue|nodules?|metastas\w*|fat|tumou?rs?|deposits?|emphysema))"
+        ),
+        "SC",
+    ),
     (_rx(r"(?<![\w.])(?:intra-?muscular(?:ly)?|i\.\s?m\b\.?)"), "IM"),
     (re.compile(r"\bIM\b(?!\s*\d)"), "IM"),
-    (_rx(r"(?<![\w.])(?:orally|per\s+os|p\.\s?o\b\.?|po\b|by\s+mouth|swallowed|oral(?![\s-]+(?:mucositis|cavity|cancers?|"
-         r"carcinomas?|care|hygiene|health|mucosa|lesions?|pain|exam\w*|presentations?|feedback|surgery|"
-         r"complications?|intake|nutrition\w*|rinses?|hearing|interviews?|consent|history|communication|"
-         r"squamous|leukoplakia|tongue|microbio\w*|swabs?|microbiome|tumou?rs?|disease|diet|mucos\w*|"
-         r"premalignant|potentially))\b)"), "ORAL"),
+    (
+        _rx(
+            r"(?<![\w.])(?:orally|per\s+os|p\.\s?o\b\.?|po\b|by\s+mouth|swallowed|oral(?![\s-]+(?:mucositis|cavity|cancers?|"
+            r"carcinomas?|care|hygiene|health|mucosa|lesions?|pain|exam\w*|presentations?|feedback|surgery|"
+            r"complications?|intake|nutrition\w*|rinses?|hearing|interviews?|consent|history|communication|"
+            r"squamous|leukoplakia|tongue|microbio\w*|swabs?|microbiome|tumou?rs?|disease|diet|mucos\w*|"
+            r"premalignant|potentially))\b)"
+        ),
+        "ORAL",
+    ),
     (_rx(r"\b(?:intrathecal(?:ly)?)"), "INTRATHECAL"),
     (_rx(r"\b(?:intravesical(?:ly)?|bladder\s+instillations?)"), "INTRAVESICAL"),
     (_rx(r"(?<![\w.])(?:intraperitoneal(?:ly)?|i\.p\.)"), "INTRAPERITONEAL"),
@@ -390,8 +435,13 @@ _ROUTE_STRONG: list[_Rule] = [
     (_rx(r"\b(?:intranasal(?:ly)?|nasal\s+spray)"), "INTRANASAL"),
     (_rx(r"\b(?:sublingual(?:ly)?|under\s+the\s+tongue|buccal(?:ly)?)"), "SUBLINGUAL"),
     (_rx(r"\b(?:rectally|per\s+rectum|rectal\s+(?:suppositor\w*|administration|enema|ointment|route))"), "RECTAL"),
-    (_rx(r"\b(?:vaginally|intravaginal(?:ly)?|vaginal\s+(?:tablets?|gel|cream|suppositor\w*|inserts?|rings?|"
-         r"pessar\w*|administration|route))"), "VAGINAL"),
+    (
+        _rx(
+            r"\b(?:vaginally|intravaginal(?:ly)?|vaginal\s+(?:tablets?|gel|cream|suppositor\w*|inserts?|rings?|"
+            r"pessar\w*|administration|route))"
+        ),
+        "VAGINAL",
+    ),
 ]
 # Weak: a dosage form implies a route only when no route word is found in the region.
 _ROUTE_WEAK: list[_Rule] = [
@@ -430,8 +480,14 @@ def _find(rules: list[_Rule], text: str, lo: int, hi: int, last: bool) -> tuple[
     return (False, None) if best is None else (True, best[2])
 
 
-def _search(strong: list[_Rule], weak: list[_Rule], text: str, dose: _Candidate, cands: list[_Candidate],
-            clauses: list[tuple[int, int]]) -> str | None:
+def _search(
+    strong: list[_Rule],
+    weak: list[_Rule],
+    text: str,
+    dose: _Candidate,
+    cands: list[_Candidate],
+    clauses: list[tuple[int, int]],
+) -> str | None:
     """Frequency or route code for ``dose``: its own clause first, then the clauses that mention no dose."""
     home = next((i for i, (a, b) in enumerate(clauses) if a <= dose.start < b), 0)
     a, b = clauses[home]

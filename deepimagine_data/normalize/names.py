@@ -189,16 +189,39 @@ def canonical_name(name: str | None) -> str | None:
 # --------------------------------------------------------------------------------------------------------------
 
 # Spelling conventions that differ only in orthography; mapped in the key only, not in the displayed name.
-_ORTHO = [(re.compile(p), r) for p, r in [
-    (r"α|\balpha\b", "alfa"), (r"β|\bbeta\b", "beta"), (r"γ|\bgamma\b", "gamma"), (r"ph", "f"),
-    (r"\bcarboplatinum\b", "carboplatin"), (r"\bcisplatinum\b", "cisplatin"),
-]]
+_ORTHO = [
+    (re.compile(p), r)
+    for p, r in [
+        (r"α|\balpha\b", "alfa"),
+        (r"β|\bbeta\b", "beta"),
+        (r"γ|\bgamma\b", "gamma"),
+        (r"ph", "f"),
+        (r"\bcarboplatinum\b", "carboplatin"),
+        (r"\bcisplatinum\b", "cisplatin"),
+    ]
+]
 # Connectors of a combination: "Paclitaxel, Carboplatin", "carboplatin and paclitaxel" and "Paclitaxel+Carboplatin"
 # are one regimen. "or" is kept: "cisplatin or carboplatin" is a choice, not a combination.
 _CONNECTORS = {"and", "plus", "with", "&", "+", "/", ",", "in", "combination", "combined"}
 # Words that make a different product or arm; a pair differing in one of them is never merged by spelling.
-_DISCRIMINATORS = {"nab", "liposomal", "pegylated", "peg", "placebo", "sham", "matching", "oral", "topical",
-                   "inhaled", "vaccine", "or", "no", "without", "high", "low"}
+_DISCRIMINATORS = {
+    "nab",
+    "liposomal",
+    "pegylated",
+    "peg",
+    "placebo",
+    "sham",
+    "matching",
+    "oral",
+    "topical",
+    "inhaled",
+    "vaccine",
+    "or",
+    "no",
+    "without",
+    "high",
+    "low",
+}
 
 
 def match_key(canonical: str) -> str:
@@ -283,11 +306,42 @@ def merge_score(a: str, b: str) -> float:
 # otherNames that name a class, a comparator or nothing; linking through them would merge unrelated drugs
 # ("cisplatin" and "carboplatin" both listing "chemotherapy").
 _GENERIC_OTHER = {
-    "placebo", "chemotherapy", "chemo", "standard of care", "soc", "control", "radiotherapy", "radiation",
-    "radiation therapy", "surgery", "drug", "study drug", "investigational product", "investigational drug",
-    "best supportive care", "observation", "vaccine", "antibody", "monoclonal antibody", "immunotherapy",
-    "targeted therapy", "hormone therapy", "hormonal therapy", "sham", "saline", "normal saline", "treatment",
-    "therapy", "none", "other", "na", "n/a", "active comparator", "comparator", "usual care", "standard therapy",
+    "placebo",
+    "chemotherapy",
+    "chemo",
+    "standard of care",
+    "soc",
+    "control",
+    "radiotherapy",
+    "radiation",
+    "radiation therapy",
+    "surgery",
+    "drug",
+    "study drug",
+    "investigational product",
+    "investigational drug",
+    "best supportive care",
+    "observation",
+    "vaccine",
+    "antibody",
+    "monoclonal antibody",
+    "immunotherapy",
+    "targeted therapy",
+    "hormone therapy",
+    "hormonal therapy",
+    "sham",
+    "saline",
+    "normal saline",
+    "treatment",
+    "therapy",
+    "none",
+    "other",
+    "na",
+    "n/a",
+    "active comparator",
+    "comparator",
+    "usual care",
+    "standard therapy",
 }
 
 
@@ -429,8 +483,9 @@ class NameNormalizer:
             return
         for lo in range(0, len(keys), self.block_size):
             rows = keys[lo : lo + self.block_size]
-            scores = process.cdist(rows, keys, scorer=fuzz.ratio, score_cutoff=self.threshold, dtype=np.uint8,
-                                   workers=self.workers)
+            scores = process.cdist(
+                rows, keys, scorer=fuzz.ratio, score_cutoff=self.threshold, dtype=np.uint8, workers=self.workers
+            )
             for r, c in zip(*np.nonzero(scores), strict=True):
                 if lo + r < c and merge_score(rows[r], keys[c]) >= self.threshold:
                     yield rows[r], keys[c]

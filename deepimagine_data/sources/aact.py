@@ -71,10 +71,24 @@ SOURCE = "aact"
 LICENSE = "ClinicalTrials.gov records via AACT (CTTI); public domain records"
 
 COLUMNS: dict[str, list[str]] = {
-    "studies": ["nct_id", "brief_title", "official_title", "acronym", "overall_status", "study_type", "phase",
-                "enrollment", "enrollment_type", "start_date", "start_month_year", "primary_completion_date",
-                "primary_completion_month_year", "completion_date", "completion_month_year",
-                "results_first_posted_date"],
+    "studies": [
+        "nct_id",
+        "brief_title",
+        "official_title",
+        "acronym",
+        "overall_status",
+        "study_type",
+        "phase",
+        "enrollment",
+        "enrollment_type",
+        "start_date",
+        "start_month_year",
+        "primary_completion_date",
+        "primary_completion_month_year",
+        "completion_date",
+        "completion_month_year",
+        "results_first_posted_date",
+    ],
     "designs": ["id", "nct_id", "allocation", "intervention_model", "primary_purpose", "masking"],
     "sponsors": ["id", "nct_id", "agency_class", "lead_or_collaborator", "name"],
     "conditions": ["id", "nct_id", "name"],
@@ -87,28 +101,78 @@ COLUMNS: dict[str, list[str]] = {
     "interventions": ["id", "nct_id", "intervention_type", "name", "description"],
     "intervention_other_names": ["id", "nct_id", "intervention_id", "name"],
     "design_group_interventions": ["id", "nct_id", "design_group_id", "intervention_id"],
-    "outcomes": ["id", "nct_id", "outcome_type", "title", "description", "time_frame", "population", "units",
-                 "dispersion_type", "param_type"],
+    "outcomes": [
+        "id",
+        "nct_id",
+        "outcome_type",
+        "title",
+        "description",
+        "time_frame",
+        "population",
+        "units",
+        "dispersion_type",
+        "param_type",
+    ],
     "result_groups": ["id", "nct_id", "ctgov_group_code", "result_type", "title", "description", "outcome_id"],
-    "outcome_analyses": ["id", "nct_id", "outcome_id", "non_inferiority_type", "non_inferiority_description",
-                         "param_type", "param_value", "dispersion_type", "dispersion_value", "p_value_modifier",
-                         "p_value", "ci_n_sides", "ci_percent", "ci_lower_limit", "ci_upper_limit",
-                         "p_value_description", "method", "method_description", "estimate_description",
-                         "groups_description"],
+    "outcome_analyses": [
+        "id",
+        "nct_id",
+        "outcome_id",
+        "non_inferiority_type",
+        "non_inferiority_description",
+        "param_type",
+        "param_value",
+        "dispersion_type",
+        "dispersion_value",
+        "p_value_modifier",
+        "p_value",
+        "ci_n_sides",
+        "ci_percent",
+        "ci_lower_limit",
+        "ci_upper_limit",
+        "p_value_description",
+        "method",
+        "method_description",
+        "estimate_description",
+        "groups_description",
+    ],
     "outcome_analysis_groups": ["id", "nct_id", "outcome_analysis_id", "result_group_id", "ctgov_group_code"],
-    "outcome_measurements": ["id", "nct_id", "outcome_id", "result_group_id", "ctgov_group_code", "classification",
-                             "category", "param_value", "dispersion_value", "dispersion_lower_limit",
-                             "dispersion_upper_limit", "dispersion_lower_limit_raw", "dispersion_upper_limit_raw",
-                             "explanation_of_na"],
-    "outcome_counts": ["id", "nct_id", "outcome_id", "result_group_id", "ctgov_group_code", "scope", "units",
-                       "count"],
+    "outcome_measurements": [
+        "id",
+        "nct_id",
+        "outcome_id",
+        "result_group_id",
+        "ctgov_group_code",
+        "classification",
+        "category",
+        "param_value",
+        "dispersion_value",
+        "dispersion_lower_limit",
+        "dispersion_upper_limit",
+        "dispersion_lower_limit_raw",
+        "dispersion_upper_limit_raw",
+        "explanation_of_na",
+    ],
+    "outcome_counts": ["id", "nct_id", "outcome_id", "result_group_id", "ctgov_group_code", "scope", "units", "count"],
 }
-REQUIRED = ("studies", "designs", "sponsors", "conditions", "design_groups", "interventions",
-            "design_group_interventions", "outcomes", "result_groups", "outcome_analyses", "outcome_analysis_groups")
+REQUIRED = (
+    "studies",
+    "designs",
+    "sponsors",
+    "conditions",
+    "design_groups",
+    "interventions",
+    "design_group_interventions",
+    "outcomes",
+    "result_groups",
+    "outcome_analyses",
+    "outcome_analysis_groups",
+)
 OPTIONAL = tuple(t for t in COLUMNS if t not in REQUIRED)
 # integer keys (AACT ids; R-converted copies hold them as doubles, flat files as text)
-ID_COLUMNS = frozenset({"id", "outcome_id", "result_group_id", "outcome_analysis_id", "design_group_id",
-                        "intervention_id"})
+ID_COLUMNS = frozenset(
+    {"id", "outcome_id", "result_group_id", "outcome_analysis_id", "design_group_id", "intervention_id"}
+)
 
 Frames = Mapping[str, "pl.DataFrame | pl.LazyFrame | pa.Table"]
 
@@ -206,19 +270,24 @@ class _Prepared:
         self.present = {t for t in COLUMNS if t in have}
         studies = keep.lazy()
         designs = _first_per_study(scan("designs")).select(
-            "nct_id", "allocation", "intervention_model", "primary_purpose", "masking")
-        lead = _first_per_study(scan("sponsors").filter(
-            pl.col("lead_or_collaborator").str.strip_chars().str.to_lowercase() == "lead")).select(
-            "nct_id", pl.col("name").alias("lead_sponsor"), pl.col("agency_class").alias("sponsor_class"))
+            "nct_id", "allocation", "intervention_model", "primary_purpose", "masking"
+        )
+        lead = _first_per_study(
+            scan("sponsors").filter(pl.col("lead_or_collaborator").str.strip_chars().str.to_lowercase() == "lead")
+        ).select("nct_id", pl.col("name").alias("lead_sponsor"), pl.col("agency_class").alias("sponsor_class"))
         trials = studies.join(designs, on="nct_id", how="left").join(lead, on="nct_id", how="left")
         if "eligibilities" in have:
             elig = _first_per_study(scan("eligibilities")).select(
-                "nct_id", "gender", "minimum_age", "maximum_age", "healthy_volunteers", "criteria")
+                "nct_id", "gender", "minimum_age", "maximum_age", "healthy_volunteers", "criteria"
+            )
             trials = trials.join(elig, on="nct_id", how="left")
-        lists = [("conditions", "name", "conditions", None), ("keywords", "name", "keywords", None),
-                 ("browse_conditions", "mesh_term", "mesh_conditions", pl.col("mesh_type") == "mesh-list"),
-                 ("browse_interventions", "mesh_term", "mesh_interventions", pl.col("mesh_type") == "mesh-list"),
-                 ("countries", "name", "countries", ~_truthy(pl.col("removed")))]
+        lists = [
+            ("conditions", "name", "conditions", None),
+            ("keywords", "name", "keywords", None),
+            ("browse_conditions", "mesh_term", "mesh_conditions", pl.col("mesh_type") == "mesh-list"),
+            ("browse_interventions", "mesh_term", "mesh_interventions", pl.col("mesh_type") == "mesh-list"),
+            ("countries", "name", "countries", ~_truthy(pl.col("removed"))),
+        ]
         for table, value, alias, cond in lists:
             if table in have:
                 lf = scan(table)
@@ -230,18 +299,32 @@ class _Prepared:
         dg = scan("design_groups")
         iv = scan("interventions")
         dgi = scan("design_group_interventions")
-        names = (dgi.join(iv.select(pl.col("id").alias("intervention_id"), pl.col("name").alias("iv_name")),
-                          on="intervention_id", how="inner")
-                 .group_by("design_group_id").agg(pl.col("iv_name").sort_by("id").alias("intervention_names")))
-        self.arms = (dg.join(names, left_on="id", right_on="design_group_id", how="left")
-                     .sort(["nct_id", "id"]))
-        labels = (dgi.join(dg.select(pl.col("id").alias("design_group_id"), pl.col("title").alias("dg_title")),
-                           on="design_group_id", how="inner")
-                  .group_by("intervention_id").agg(pl.col("dg_title").sort_by("id").alias("arm_labels")))
+        names = (
+            dgi.join(
+                iv.select(pl.col("id").alias("intervention_id"), pl.col("name").alias("iv_name")),
+                on="intervention_id",
+                how="inner",
+            )
+            .group_by("design_group_id")
+            .agg(pl.col("iv_name").sort_by("id").alias("intervention_names"))
+        )
+        self.arms = dg.join(names, left_on="id", right_on="design_group_id", how="left").sort(["nct_id", "id"])
+        labels = (
+            dgi.join(
+                dg.select(pl.col("id").alias("design_group_id"), pl.col("title").alias("dg_title")),
+                on="design_group_id",
+                how="inner",
+            )
+            .group_by("intervention_id")
+            .agg(pl.col("dg_title").sort_by("id").alias("arm_labels"))
+        )
         ivs = iv.join(labels, left_on="id", right_on="intervention_id", how="left")
         if "intervention_other_names" in have:
-            other = (scan("intervention_other_names").group_by("intervention_id")
-                     .agg(pl.col("name").sort_by("id").alias("other_names")))
+            other = (
+                scan("intervention_other_names")
+                .group_by("intervention_id")
+                .agg(pl.col("name").sort_by("id").alias("other_names"))
+            )
             ivs = ivs.join(other, left_on="id", right_on="intervention_id", how="left")
         self.interventions = ivs.sort(["nct_id", "id"])
 
@@ -250,32 +333,51 @@ class _Prepared:
         an = scan("outcome_analyses")
         oag = scan("outcome_analysis_groups")
         ref_cols = ["nct_id", "outcome_id", "result_group_id", "ctgov_group_code"]
-        refs = [oag.join(an.select(pl.col("id").alias("outcome_analysis_id"), "outcome_id"),
-                         on="outcome_analysis_id", how="inner").select(ref_cols)]
+        refs = [
+            oag.join(
+                an.select(pl.col("id").alias("outcome_analysis_id"), "outcome_id"),
+                on="outcome_analysis_id",
+                how="inner",
+            ).select(ref_cols)
+        ]
         om = scan("outcome_measurements") if "outcome_measurements" in have else None
         oc = scan("outcome_counts") if "outcome_counts" in have else None
         for lf in (om, oc):
             if lf is not None:
                 refs.append(lf.select(ref_cols))
         # newer AACT versions tie each outcome result group to its outcome
-        refs.append(rg.filter(pl.col("outcome_id").is_not_null())
-                    .select("nct_id", "outcome_id", pl.col("id").alias("result_group_id"), "ctgov_group_code"))
+        refs.append(
+            rg.filter(pl.col("outcome_id").is_not_null()).select(
+                "nct_id", "outcome_id", pl.col("id").alias("result_group_id"), "ctgov_group_code"
+            )
+        )
         rg_info = rg.select(pl.col("id").alias("result_group_id"), "title", "description")
-        self.groups = (pl.concat(refs).unique()
-                       .join(rg_info, on="result_group_id", how="left")
-                       .sort(["nct_id", "outcome_id", "ctgov_group_code", "result_group_id"], nulls_last=True))
+        self.groups = (
+            pl.concat(refs)
+            .unique()
+            .join(rg_info, on="result_group_id", how="left")
+            .sort(["nct_id", "outcome_id", "ctgov_group_code", "result_group_id"], nulls_last=True)
+        )
 
         codes = oag.group_by("outcome_analysis_id").agg(pl.col("ctgov_group_code").sort().alias("group_codes"))
-        self.analyses = (an.join(codes, left_on="id", right_on="outcome_analysis_id", how="left")
-                         .sort(["nct_id", "outcome_id", "id"]))
+        self.analyses = an.join(codes, left_on="id", right_on="outcome_analysis_id", how="left").sort(
+            ["nct_id", "outcome_id", "id"]
+        )
         self.measurements = None
         if om is not None:
-            m = om.join(rg.select(pl.col("id").alias("result_group_id"), pl.col("title").alias("group_title")),
-                        on="result_group_id", how="left")
+            m = om.join(
+                rg.select(pl.col("id").alias("result_group_id"), pl.col("title").alias("group_title")),
+                on="result_group_id",
+                how="left",
+            )
             if oc is not None:
-                n = (oc.sort("id").unique(["outcome_id", "ctgov_group_code"], keep="first", maintain_order=True)
-                     .select("outcome_id", "ctgov_group_code", pl.col("count").alias("n"),
-                             pl.col("units").alias("n_units")))
+                n = (
+                    oc.sort("id")
+                    .unique(["outcome_id", "ctgov_group_code"], keep="first", maintain_order=True)
+                    .select(
+                        "outcome_id", "ctgov_group_code", pl.col("count").alias("n"), pl.col("units").alias("n_units")
+                    )
+                )
                 m = m.join(n, on=["outcome_id", "ctgov_group_code"], how="left")
             self.measurements = m.sort(["nct_id", "outcome_id", "id"])
 
@@ -315,7 +417,7 @@ class _Runs:
             row = self.buf[self.i]
             if row["nct_id"] != nct:
                 if row["nct_id"] is None or row["nct_id"] < nct:  # not a selected study (cannot happen after the
-                    self.i += 1                                    # semi-join, but never block on it)
+                    self.i += 1  # semi-join, but never block on it)
                     continue
                 return out
             out.append(row)
@@ -353,45 +455,96 @@ def study_rows(t: dict, rows: dict[str, list[dict]], present: set[str], source_v
     nct = t["nct_id"]
     out = StudyRows()
     trial = trial_row(
-        trial_id=nct, nct_id=nct, source=SOURCE, source_version=source_version,
-        brief_title=t["brief_title"], official_title=t["official_title"], acronym=t["acronym"],
-        overall_status_raw=t["overall_status"], study_type_raw=t["study_type"], phase_raw=t["phase"],
-        conditions=t.get("conditions"), keywords=t.get("keywords"), mesh_conditions=t.get("mesh_conditions"),
-        mesh_interventions=t.get("mesh_interventions"), countries=t.get("countries"),
-        enrollment_raw=t["enrollment"], enrollment_type=t["enrollment_type"],
-        allocation_raw=t["allocation"], intervention_model_raw=t["intervention_model"],
-        primary_purpose_raw=t["primary_purpose"], masking_raw=t["masking"],
-        eligibility_criteria=t.get("criteria"), sex=t.get("gender"), minimum_age=t.get("minimum_age"),
-        maximum_age=t.get("maximum_age"), healthy_volunteers=_healthy(t.get("healthy_volunteers")),
-        lead_sponsor=t["lead_sponsor"], sponsor_class=t["sponsor_class"],
-        start_date_raw=_date_raw(t, "start"), primary_completion_date_raw=_date_raw(t, "primary_completion"),
+        trial_id=nct,
+        nct_id=nct,
+        source=SOURCE,
+        source_version=source_version,
+        brief_title=t["brief_title"],
+        official_title=t["official_title"],
+        acronym=t["acronym"],
+        overall_status_raw=t["overall_status"],
+        study_type_raw=t["study_type"],
+        phase_raw=t["phase"],
+        conditions=t.get("conditions"),
+        keywords=t.get("keywords"),
+        mesh_conditions=t.get("mesh_conditions"),
+        mesh_interventions=t.get("mesh_interventions"),
+        countries=t.get("countries"),
+        enrollment_raw=t["enrollment"],
+        enrollment_type=t["enrollment_type"],
+        allocation_raw=t["allocation"],
+        intervention_model_raw=t["intervention_model"],
+        primary_purpose_raw=t["primary_purpose"],
+        masking_raw=t["masking"],
+        eligibility_criteria=t.get("criteria"),
+        sex=t.get("gender"),
+        minimum_age=t.get("minimum_age"),
+        maximum_age=t.get("maximum_age"),
+        healthy_volunteers=_healthy(t.get("healthy_volunteers")),
+        lead_sponsor=t["lead_sponsor"],
+        sponsor_class=t["sponsor_class"],
+        start_date_raw=_date_raw(t, "start"),
+        primary_completion_date_raw=_date_raw(t, "primary_completion"),
         completion_date_raw=_date_raw(t, "completion"),
         results_first_posted_date_raw=t["results_first_posted_date"],
         has_results=t["results_first_posted_date"] is not None,
     )
-    for key, table in [("keywords", "keywords"), ("mesh_conditions", "browse_conditions"),
-                       ("mesh_interventions", "browse_interventions"), ("countries", "countries")]:
+    for key, table in [
+        ("keywords", "keywords"),
+        ("mesh_conditions", "browse_conditions"),
+        ("mesh_interventions", "browse_interventions"),
+        ("countries", "countries"),
+    ]:
         if table not in present:
             trial[key] = None  # unknown, not "none"
     out.add("trials", trial)
 
     for i, a in enumerate(rows["arms"]):
-        out.add("arms", arm_row(trial_id=nct, index=i, title=a["title"], description=a["description"],
-                                arm_type_raw=a["group_type"], intervention_names=a["intervention_names"]))
+        out.add(
+            "arms",
+            arm_row(
+                trial_id=nct,
+                index=i,
+                title=a["title"],
+                description=a["description"],
+                arm_type_raw=a["group_type"],
+                intervention_names=a["intervention_names"],
+            ),
+        )
     has_other = "intervention_other_names" in present
     for i, iv in enumerate(rows["interventions"]):
-        row = out.add("interventions", intervention_row(
-            trial_id=nct, index=i, type_raw=iv["intervention_type"], name=iv["name"],
-            other_names=iv.get("other_names"), description=iv["description"], arm_labels=iv["arm_labels"]))
+        row = out.add(
+            "interventions",
+            intervention_row(
+                trial_id=nct,
+                index=i,
+                type_raw=iv["intervention_type"],
+                name=iv["name"],
+                other_names=iv.get("other_names"),
+                description=iv["description"],
+                arm_labels=iv["arm_labels"],
+            ),
+        )
         if not has_other:
             row["other_names"] = None
 
     outcomes: dict[int, dict] = {}
     for oi, o in enumerate(rows["outcomes"]):
-        outcomes[o["id"]] = out.add("outcomes", outcome_row(
-            trial_id=nct, index=oi, outcome_type_raw=o["outcome_type"], title=o["title"],
-            description=o["description"], time_frame=o["time_frame"], population_description=o["population"],
-            param_type_raw=o["param_type"], dispersion_type_raw=o["dispersion_type"], unit_of_measure=o["units"]))
+        outcomes[o["id"]] = out.add(
+            "outcomes",
+            outcome_row(
+                trial_id=nct,
+                index=oi,
+                outcome_type_raw=o["outcome_type"],
+                title=o["title"],
+                description=o["description"],
+                time_frame=o["time_frame"],
+                population_description=o["population"],
+                param_type_raw=o["param_type"],
+                dispersion_type_raw=o["dispersion_type"],
+                unit_of_measure=o["units"],
+            ),
+        )
 
     def outcome_of(aact_id, where: str) -> dict:
         o = outcomes.get(aact_id)
@@ -407,16 +560,23 @@ def study_rows(t: dict, rows: dict[str, list[dict]], present: set[str], source_v
         o = outcome_of(g["outcome_id"], f"{where}.outcome_id")
         code = g["ctgov_group_code"]
         if code is None or not str(code).strip():
-            raise RecordError(nct, f"{o['outcome_id']}.groups.ctgov_group_code", "result group without a code",
-                              "bad_reference")
+            raise RecordError(
+                nct, f"{o['outcome_id']}.groups.ctgov_group_code", "result group without a code", "bad_reference"
+            )
         key = (g["outcome_id"], code)
         if key in seen:
             prev = seen[key]
-            if g["result_group_id"] is not None and (prev["title"], prev["description"]) != (g["title"],
-                                                                                              g["description"]):
-                raise RecordError(nct, f"{o['outcome_id']}.groups[{code}]",
-                                  f"code {code} names two different result groups "
-                                  f"(ids {prev['result_group_id']} and {g['result_group_id']})", "bad_reference")
+            if g["result_group_id"] is not None and (prev["title"], prev["description"]) != (
+                g["title"],
+                g["description"],
+            ):
+                raise RecordError(
+                    nct,
+                    f"{o['outcome_id']}.groups[{code}]",
+                    f"code {code} names two different result groups "
+                    f"(ids {prev['result_group_id']} and {g['result_group_id']})",
+                    "bad_reference",
+                )
             continue
         seen[key] = g
         # One AACT result group is usually referenced by many outcomes: its row (text checks, dose parsing) is
@@ -424,8 +584,9 @@ def study_rows(t: dict, rows: dict[str, list[dict]], present: set[str], source_v
         tkey = (code, g["title"], g["description"])
         template = templates.get(tkey)
         if template is None:
-            row = result_group_row(trial_id=nct, outcome_id=o["outcome_id"], code=code, title=g["title"],
-                                   description=g["description"])
+            row = result_group_row(
+                trial_id=nct, outcome_id=o["outcome_id"], code=code, title=g["title"], description=g["description"]
+            )
             templates[tkey] = row
         else:
             row = {**template, "group_id": f"{o['outcome_id']}:{template['code']}", "outcome_id": o["outcome_id"]}
@@ -437,42 +598,83 @@ def study_rows(t: dict, rows: dict[str, list[dict]], present: set[str], source_v
         o = outcome_of(m["outcome_id"], f"outcome_measurements[id={m['id']}].outcome_id")
         i = mi.get(m["outcome_id"], 0)
         mi[m["outcome_id"]] = i + 1
-        lower = m["dispersion_lower_limit_raw"] if m["dispersion_lower_limit_raw"] is not None \
+        lower = (
+            m["dispersion_lower_limit_raw"]
+            if m["dispersion_lower_limit_raw"] is not None
             else m["dispersion_lower_limit"]
-        upper = m["dispersion_upper_limit_raw"] if m["dispersion_upper_limit_raw"] is not None \
+        )
+        upper = (
+            m["dispersion_upper_limit_raw"]
+            if m["dispersion_upper_limit_raw"] is not None
             else m["dispersion_upper_limit"]
-        out.add("measurements", measurement_row(
-            outcome=o, index=i, group_code=m["ctgov_group_code"],
-            group_title=m["group_title"] if m["group_title"] is not None
-            else titles.get((m["outcome_id"], m["ctgov_group_code"])),
-            value=m["param_value"], spread=m["dispersion_value"], lower_limit=lower, upper_limit=upper,
-            n=m.get("n"), n_units=m.get("n_units"), class_title=m["classification"], category_title=m["category"],
-            comment=m["explanation_of_na"]))
+        )
+        out.add(
+            "measurements",
+            measurement_row(
+                outcome=o,
+                index=i,
+                group_code=m["ctgov_group_code"],
+                group_title=m["group_title"]
+                if m["group_title"] is not None
+                else titles.get((m["outcome_id"], m["ctgov_group_code"])),
+                value=m["param_value"],
+                spread=m["dispersion_value"],
+                lower_limit=lower,
+                upper_limit=upper,
+                n=m.get("n"),
+                n_units=m.get("n_units"),
+                class_title=m["classification"],
+                category_title=m["category"],
+                comment=m["explanation_of_na"],
+            ),
+        )
 
     ai: dict[int, int] = {}
     for a in rows["analyses"]:
         o = outcome_of(a["outcome_id"], f"outcome_analyses[id={a['id']}].outcome_id")
         i = ai.get(a["outcome_id"], 0)
         ai[a["outcome_id"]] = i + 1
-        out.add("analyses", analysis_row(
-            outcome=o, index=i, group_codes=a["group_codes"] or [], group_description=a["groups_description"],
-            non_inferiority_type_raw=a["non_inferiority_type"],
-            non_inferiority_comment=a["non_inferiority_description"], p_value=a["p_value"],
-            p_value_modifier=a["p_value_modifier"], p_value_comment=a["p_value_description"],
-            statistical_method=a["method"], statistical_comment=a["method_description"],
-            estimate_type=a["param_type"], estimate_value=a["param_value"],
-            estimate_comment=a["estimate_description"], dispersion_type=a["dispersion_type"],
-            dispersion_value=a["dispersion_value"], ci_percent=a["ci_percent"], ci_sides_raw=a["ci_n_sides"],
-            ci_lower=a["ci_lower_limit"], ci_upper=a["ci_upper_limit"]))
+        out.add(
+            "analyses",
+            analysis_row(
+                outcome=o,
+                index=i,
+                group_codes=a["group_codes"] or [],
+                group_description=a["groups_description"],
+                non_inferiority_type_raw=a["non_inferiority_type"],
+                non_inferiority_comment=a["non_inferiority_description"],
+                p_value=a["p_value"],
+                p_value_modifier=a["p_value_modifier"],
+                p_value_comment=a["p_value_description"],
+                statistical_method=a["method"],
+                statistical_comment=a["method_description"],
+                estimate_type=a["param_type"],
+                estimate_value=a["param_value"],
+                estimate_comment=a["estimate_description"],
+                dispersion_type=a["dispersion_type"],
+                dispersion_value=a["dispersion_value"],
+                ci_percent=a["ci_percent"],
+                ci_sides_raw=a["ci_n_sides"],
+                ci_lower=a["ci_lower_limit"],
+                ci_upper=a["ci_upper_limit"],
+            ),
+        )
     return out
 
 
 # --- the run -------------------------------------------------------------------------------------------
 
 
-def iter_studies(src: str | os.PathLike | Frames, *, strict: bool = False, report: IngestReport | None = None,
-                 source_version: str | None = None, require_results: bool = True,
-                 nct_ids: list[str] | None = None, progress: bool = True) -> Iterator[StudyRows]:
+def iter_studies(
+    src: str | os.PathLike | Frames,
+    *,
+    strict: bool = False,
+    report: IngestReport | None = None,
+    source_version: str | None = None,
+    require_results: bool = True,
+    nct_ids: list[str] | None = None,
+    progress: bool = True,
+) -> Iterator[StudyRows]:
     """Rows of every selected study in nct_id order. ``nct_ids`` restricts the run to those studies (an id
     AACT lacks is counted as ``not_found``). Strict: the first bad study raises; lenient: it is skipped and
     its reason counted in ``report``."""
@@ -513,8 +715,14 @@ def iter_studies(src: str | os.PathLike | Frames, *, strict: bool = False, repor
     frames = prep.collect()
     runs = {k: _Runs(v) for k, v in frames.items() if k != "trials"}
     trials = frames["trials"]
-    for t in tqdm(trials.iter_rows(named=True), total=trials.height, unit="study", disable=not progress,
-                  desc="aact", mininterval=1.0):
+    for t in tqdm(
+        trials.iter_rows(named=True),
+        total=trials.height,
+        unit="study",
+        disable=not progress,
+        desc="aact",
+        mininterval=1.0,
+    ):
         nct = t["nct_id"]
         rows = {k: r.take(nct) for k, r in runs.items()}
         report.read += 1
@@ -529,9 +737,16 @@ def iter_studies(src: str | os.PathLike | Frames, *, strict: bool = False, repor
         yield out
 
 
-def read(src: str | os.PathLike | Frames, *, strict: bool = False, source_version: str | None = None,
-         require_results: bool = True, nct_ids: list[str] | None = None, progress: bool = True,
-         batch: int = 10_000) -> tuple[dict[str, pa.Table], IngestReport]:
+def read(
+    src: str | os.PathLike | Frames,
+    *,
+    strict: bool = False,
+    source_version: str | None = None,
+    require_results: bool = True,
+    nct_ids: list[str] | None = None,
+    progress: bool = True,
+    batch: int = 10_000,
+) -> tuple[dict[str, pa.Table], IngestReport]:
     """Read AACT tables into the six tables.
 
     Rows are turned into Arrow every ``batch`` studies (Python row dicts cost ~10x their Arrow size; a full
@@ -545,8 +760,15 @@ def read(src: str | os.PathLike | Frames, *, strict: bool = False, source_versio
     parts: list[dict[str, pa.Table]] = []
     ts = TableSet()
     n = 0
-    for rows in iter_studies(src, strict=strict, report=report, source_version=source_version,
-                             require_results=require_results, nct_ids=nct_ids, progress=progress):
+    for rows in iter_studies(
+        src,
+        strict=strict,
+        report=report,
+        source_version=source_version,
+        require_results=require_results,
+        nct_ids=nct_ids,
+        progress=progress,
+    ):
         try:
             ts.add(rows)
         except RecordError as err:

@@ -48,11 +48,22 @@ SCHEMA_FILE = "_schema.json"
 _TS_FORMAT = "%Y-%m-%d %H:%M:%S%.f"
 
 _ARROW_TYPES: dict[str, pa.DataType] = {
-    "string": pa.string(), "large_string": pa.large_string(), "string_view": pa.string_view(),
-    "double": pa.float64(), "float": pa.float32(),
-    "int8": pa.int8(), "int16": pa.int16(), "int32": pa.int32(), "int64": pa.int64(),
-    "uint8": pa.uint8(), "uint16": pa.uint16(), "uint32": pa.uint32(), "uint64": pa.uint64(),
-    "bool": pa.bool_(), "date32[day]": pa.date32(), "null": pa.null(),
+    "string": pa.string(),
+    "large_string": pa.large_string(),
+    "string_view": pa.string_view(),
+    "double": pa.float64(),
+    "float": pa.float32(),
+    "int8": pa.int8(),
+    "int16": pa.int16(),
+    "int32": pa.int32(),
+    "int64": pa.int64(),
+    "uint8": pa.uint8(),
+    "uint16": pa.uint16(),
+    "uint32": pa.uint32(),
+    "uint64": pa.uint64(),
+    "bool": pa.bool_(),
+    "date32[day]": pa.date32(),
+    "null": pa.null(),
 }
 _TS_RE = re.compile(r"^timestamp\[(s|ms|us|ns)(?:, tz=(.+))?\]$")
 
@@ -117,8 +128,15 @@ def write_flat_table(table: pl.DataFrame | pa.Table, path: str | os.PathLike) ->
     text = pl.DataFrame([_as_text(df[c]) for c in df.columns]) if df.width else df
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    text.write_csv(tmp, separator=SEPARATOR, quote_char='"', quote_style="necessary", null_value="",
-                   line_terminator="\n", include_header=True)
+    text.write_csv(
+        tmp,
+        separator=SEPARATOR,
+        quote_char='"',
+        quote_style="necessary",
+        null_value="",
+        line_terminator="\n",
+        include_header=True,
+    )
     os.replace(tmp, path)
     return path
 
@@ -188,8 +206,16 @@ class FlatSource:
             missing = [c for c in columns if c not in header]
             if missing:
                 raise KeyError(f"{table}.txt has no column(s) {missing}")
-        kw = dict(separator=SEPARATOR, quote_char='"', has_header=True, infer_schema=False,
-                  empty_string_is_null=True, encoding="utf8", raise_if_empty=False, truncate_ragged_lines=False)
+        kw = dict(
+            separator=SEPARATOR,
+            quote_char='"',
+            has_header=True,
+            infer_schema=False,
+            empty_string_is_null=True,
+            encoding="utf8",
+            raise_if_empty=False,
+            truncate_ragged_lines=False,
+        )
         m = self.members[table]
         if self._zip is None:
             lf = pl.scan_csv(m, **kw)

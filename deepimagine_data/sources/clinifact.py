@@ -89,9 +89,19 @@ _NCT_RE = re.compile(r"^NCT\d{8}$")
 _LIST_MAX = 100_000  # characters of one stringified list: far above any real cell, refuses a pasted file
 
 REQUIRED_COLUMNS = (
-    "index", "nctId", "outcome_type", "outcome_title", "outcome_description", "intervention_group_title",
-    "comparator_group_title", "intervention_group_description", "comparator_group_description",
-    "intervention_group_arm_group_type", "comparator_group_arm_group_type", "pValues", "statisticalMethods",
+    "index",
+    "nctId",
+    "outcome_type",
+    "outcome_title",
+    "outcome_description",
+    "intervention_group_title",
+    "comparator_group_title",
+    "intervention_group_description",
+    "comparator_group_description",
+    "intervention_group_arm_group_type",
+    "comparator_group_arm_group_type",
+    "pValues",
+    "statisticalMethods",
     "nonInferiorityTypes",
 )
 _SIDES = (("OG000", "intervention"), ("OG001", "comparator"))
@@ -205,22 +215,33 @@ def study_rows(nct: str, rows: list[tuple[str, dict]], source_version: str = SOU
         key = (otype, otitle, r.get("outcome_description"))
         o = outcomes.setdefault(key, {"groups": tuple(groups), "analyses": [], "where": where})
         if o["groups"] != tuple(groups):
-            raise RecordError(tid, "intervention_group_title",
-                              f"{where}: outcome {otitle[:60]!r} compares {groups[0][0]!r} vs {groups[1][0]!r} "
-                              f"but {o['where']} compares {o['groups'][0][0]!r} vs {o['groups'][1][0]!r}",
-                              "conflict")
+            raise RecordError(
+                tid,
+                "intervention_group_title",
+                f"{where}: outcome {otitle[:60]!r} compares {groups[0][0]!r} vs {groups[1][0]!r} "
+                f"but {o['where']} compares {o['groups'][0][0]!r} vs {o['groups'][1][0]!r}",
+                "conflict",
+            )
 
         pvals = parse_str_list(r.get("pValues"), tid, "pValues", where)
         methods = parse_str_list(r.get("statisticalMethods"), tid, "statisticalMethods", where)
         nis = parse_str_list(r.get("nonInferiorityTypes"), tid, "nonInferiorityTypes", where)
         if len(methods) != len(pvals):
-            raise RecordError(tid, "statisticalMethods", f"{where}: {len(methods)} statistical methods for "
-                              f"{len(pvals)} p-values", "length_mismatch")
+            raise RecordError(
+                tid,
+                "statisticalMethods",
+                f"{where}: {len(methods)} statistical methods for {len(pvals)} p-values",
+                "length_mismatch",
+            )
         if len(nis) == 1:
             nis = nis * len(pvals)
         elif len(nis) != len(pvals):
-            raise RecordError(tid, "nonInferiorityTypes", f"{where}: {len(nis)} non-inferiority types for "
-                              f"{len(pvals)} p-values", "length_mismatch")
+            raise RecordError(
+                tid,
+                "nonInferiorityTypes",
+                f"{where}: {len(nis)} non-inferiority types for {len(pvals)} p-values",
+                "length_mismatch",
+            )
         for p, m, ni in zip(pvals, methods, nis, strict=True):
             # a bad value names the CSV column (and the row) before analysis_row would name a derived field
             try:
@@ -239,19 +260,36 @@ def study_rows(nct: str, rows: list[tuple[str, dict]], source_version: str = SOU
         desc = next(iter(descs)) if len(descs) == 1 else None
         out.add("arms", arm_row(trial_id=tid, index=i, title=title, description=desc, arm_type_raw=arm_type))
     for oi, ((otype, otitle, odesc), o) in enumerate(outcomes.items()):
-        orow = out.add("outcomes", outcome_row(trial_id=tid, index=oi, outcome_type_raw=otype, title=otitle,
-                                               description=odesc))
+        orow = out.add(
+            "outcomes", outcome_row(trial_id=tid, index=oi, outcome_type_raw=otype, title=otitle, description=odesc)
+        )
         for (code, _), (title, desc) in zip(_SIDES, o["groups"], strict=True):
-            out.add("arms", result_group_row(trial_id=tid, outcome_id=orow["outcome_id"], code=code, title=title,
-                                             description=desc))
+            out.add(
+                "arms",
+                result_group_row(trial_id=tid, outcome_id=orow["outcome_id"], code=code, title=title, description=desc),
+            )
         for ai, (p, m, ni) in enumerate(o["analyses"]):
-            out.add("analyses", analysis_row(outcome=orow, index=ai, group_codes=[c for c, _ in _SIDES],
-                                             p_value=p, statistical_method=m or None, non_inferiority_type_raw=ni))
+            out.add(
+                "analyses",
+                analysis_row(
+                    outcome=orow,
+                    index=ai,
+                    group_codes=[c for c, _ in _SIDES],
+                    p_value=p,
+                    statistical_method=m or None,
+                    non_inferiority_type_raw=ni,
+                ),
+            )
     return out
 
 
-def iter_studies(path: str | os.PathLike, *, strict: bool = False, report: IngestReport | None = None,
-                 source_version: str = SOURCE_VERSION) -> Iterator[StudyRows]:
+def iter_studies(
+    path: str | os.PathLike,
+    *,
+    strict: bool = False,
+    report: IngestReport | None = None,
+    source_version: str = SOURCE_VERSION,
+) -> Iterator[StudyRows]:
     """Rows of every readable trial (one per nctId across the splits). Strict: the first bad record raises.
     Lenient: the trial (or a row that names no trial) is skipped and the reason counted in ``report``;
     ``report.rows_read`` counts CSV rows (claims)."""
@@ -268,8 +306,11 @@ def iter_studies(path: str | os.PathLike, *, strict: bool = False, report: Inges
             continue
         report.rows_read = getattr(report, "rows_read", 0) + len(rows)
         for r in rows:
-            label = f"{split}_set.csv" if split else (f"{Path(name).name} split={r['split']}" if r.get("split")
-                                                      else Path(name).name)
+            label = (
+                f"{split}_set.csv"
+                if split
+                else (f"{Path(name).name} split={r['split']}" if r.get("split") else Path(name).name)
+            )
             nct = str(r.get("nctId") or "").strip()
             if not _NCT_RE.match(nct):
                 err = RecordError(f"{label} index={r.get('index')}", "nctId", f"not an NCT id: {nct!r}", "no_id")
@@ -292,8 +333,9 @@ def iter_studies(path: str | os.PathLike, *, strict: bool = False, report: Inges
         yield out
 
 
-def read(path: str | os.PathLike, *, strict: bool = False,
-         source_version: str = SOURCE_VERSION) -> tuple[dict[str, pa.Table], IngestReport]:
+def read(
+    path: str | os.PathLike, *, strict: bool = False, source_version: str = SOURCE_VERSION
+) -> tuple[dict[str, pa.Table], IngestReport]:
     """Read CliniFact (the release archive, the directory holding it, an extracted tree, one split CSV or a combined
     CSV such as the embedded snapshot's) into the six tables.
 

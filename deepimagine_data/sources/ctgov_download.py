@@ -46,8 +46,17 @@ _TMP_SUFFIX = ".tmp"
 
 # Query keys that define *what* is downloaded. Two runs on one out_dir must agree on all of them, because a
 # page token is only meaningful for the query (and page size) that produced it.
-_QUERY_KEYS = ("base_url", "condition", "term", "intervention", "has_results", "results_posted_from",
-               "results_posted_to", "status", "page_size")
+_QUERY_KEYS = (
+    "base_url",
+    "condition",
+    "term",
+    "intervention",
+    "has_results",
+    "results_posted_from",
+    "results_posted_to",
+    "status",
+    "page_size",
+)
 
 
 class DownloadError(RuntimeError):
@@ -129,8 +138,13 @@ class RateLimiter:
     A rate of None or <= 0 disables the limit.
     """
 
-    def __init__(self, rate: float | None, *, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] | None = None):
+    def __init__(
+        self,
+        rate: float | None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] | None = None,
+    ):
         self.interval = 1.0 / rate if rate and rate > 0 else 0.0
         self._clock = clock
         self._sleep = sleep or _sleep
@@ -260,11 +274,13 @@ def _load_written_ids(out_dir: Path, manifest: Manifest) -> tuple[set[str], set[
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise DownloadError(f"{path}: listed in {MANIFEST_NAME} but missing; remove {out_dir} to start over") \
-                from None
+            raise DownloadError(
+                f"{path}: listed in {MANIFEST_NAME} but missing; remove {out_dir} to start over"
+            ) from None
         if hashlib.sha256(data).hexdigest() != page.sha256:
-            raise DownloadError(f"{path}: sha256 differs from {MANIFEST_NAME} (file changed or corrupt); "
-                                f"remove {out_dir} to start over")
+            raise DownloadError(
+                f"{path}: sha256 differs from {MANIFEST_NAME} (file changed or corrupt); remove {out_dir} to start over"
+            )
         ids = {_nct_id(json.loads(line)) for line in data.decode("utf-8").splitlines() if line.strip()}
         ids.discard(None)
         seen |= ids  # type: ignore[arg-type]
@@ -273,8 +289,9 @@ def _load_written_ids(out_dir: Path, manifest: Manifest) -> tuple[set[str], set[
 
 
 def _describe_difference(old: dict[str, Any], new: dict[str, Any]) -> str:
-    diffs = [f"{k}: existing {old.get(k)!r} vs requested {new.get(k)!r}"
-             for k in _QUERY_KEYS if old.get(k) != new.get(k)]
+    diffs = [
+        f"{k}: existing {old.get(k)!r} vs requested {new.get(k)!r}" for k in _QUERY_KEYS if old.get(k) != new.get(k)
+    ]
     return "; ".join(diffs)
 
 
@@ -298,8 +315,17 @@ def _retry_after(resp: requests.Response) -> float | None:
 class _Fetcher:
     """GETs one page with rate limiting and retries, counting requests and retries into the manifest."""
 
-    def __init__(self, session: requests.Session, url: str, manifest: Manifest, *, limiter: RateLimiter,
-                 retries: int, backoff: float, timeout: float):
+    def __init__(
+        self,
+        session: requests.Session,
+        url: str,
+        manifest: Manifest,
+        *,
+        limiter: RateLimiter,
+        retries: int,
+        backoff: float,
+        timeout: float,
+    ):
         self.session, self.url, self.manifest = session, url, manifest
         self.limiter, self.retries, self.backoff, self.timeout = limiter, retries, backoff, timeout
 
@@ -310,7 +336,7 @@ class _Fetcher:
                 self.manifest.n_retries += 1
             self.limiter.wait()
             self.manifest.n_requests += 1
-            delay = min(self.backoff * (2 ** attempt), MAX_BACKOFF_S)
+            delay = min(self.backoff * (2**attempt), MAX_BACKOFF_S)
             try:
                 resp = self.session.get(self.url, params=params, timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout) as e:
@@ -323,8 +349,9 @@ class _Fetcher:
                         last, last_status = f"invalid JSON from {resp.url}: {e}", 200
                     else:
                         if not isinstance(page, dict) or not isinstance(page.get("studies", []), list):
-                            raise DownloadError(f"{resp.url}: not an API v2 page (no 'studies' list)",
-                                                status=200, url=resp.url)
+                            raise DownloadError(
+                                f"{resp.url}: not an API v2 page (no 'studies' list)", status=200, url=resp.url
+                            )
                         return page
                 elif resp.status_code in RETRY_STATUSES:
                     last, last_status = f"HTTP {resp.status_code} from {resp.url}", resp.status_code
@@ -333,13 +360,17 @@ class _Fetcher:
                         delay = min(hinted, MAX_BACKOFF_S)
                 else:
                     body = resp.text[:200]
-                    raise DownloadError(f"HTTP {resp.status_code} from {resp.url}: {body}",
-                                        status=resp.status_code, url=resp.url)
+                    raise DownloadError(
+                        f"HTTP {resp.status_code} from {resp.url}: {body}", status=resp.status_code, url=resp.url
+                    )
             if attempt < self.retries:
                 _sleep(delay)
-        raise DownloadError(f"gave up after {self.retries + 1} attempts ({self.retries} retries); last error: "
-                            f"{last}. Completed pages are in the manifest; rerun to resume.",
-                            status=last_status, url=self.url)
+        raise DownloadError(
+            f"gave up after {self.retries + 1} attempts ({self.retries} retries); last error: "
+            f"{last}. Completed pages are in the manifest; rerun to resume.",
+            status=last_status,
+            url=self.url,
+        )
 
 
 def download(
@@ -421,14 +452,16 @@ def download(
                 f"({_describe_difference(existing.query, query)})."
                 f"\n  existing:  {json.dumps(existing.query, sort_keys=True)}"
                 f"\n  requested: {json.dumps(query, sort_keys=True)}"
-                "\nUse another --out directory, or repeat the existing query to resume it.")
+                "\nUse another --out directory, or repeat the existing query to resume it."
+            )
     _clean_leftovers(out, existing)
     now = _now()
     manifest = existing or Manifest(base_url=base_url, query=query, params=params, started=now, updated=now)
 
     def limit_reached() -> bool:
-        return ((max_pages is not None and len(manifest.pages) >= max_pages)
-                or (max_studies is not None and manifest.n_studies >= max_studies))
+        return (max_pages is not None and len(manifest.pages) >= max_pages) or (
+            max_studies is not None and manifest.n_studies >= max_studies
+        )
 
     # Before touching the network: a finished (or capped) download costs zero requests.
     if manifest.complete or limit_reached():
@@ -440,8 +473,15 @@ def download(
         session = requests.Session()
         session.headers["User-Agent"] = "deepimagine-data (ctgov_download; +https://clinicaltrials.gov/api/v2)"
     assert session is not None
-    fetcher = _Fetcher(session, f"{base_url}/studies", manifest, limiter=RateLimiter(rate_limit),
-                       retries=retries, backoff=backoff, timeout=timeout)
+    fetcher = _Fetcher(
+        session,
+        f"{base_url}/studies",
+        manifest,
+        limiter=RateLimiter(rate_limit),
+        retries=retries,
+        backoff=backoff,
+        timeout=timeout,
+    )
 
     from tqdm.auto import tqdm
 
@@ -487,14 +527,26 @@ def download(
             next_token = page.get("nextPageToken") or None
             if next_token is not None and next_token in {p.page_token for p in manifest.pages} | {token}:
                 # Following it would page forever; stop with the finished pages kept.
-                raise DownloadError(f"{fetcher.url}: the API handed out page token {next_token!r} again "
-                                    f"(page {len(manifest.pages) + 1}); stopping to avoid a loop", url=fetcher.url)
+                raise DownloadError(
+                    f"{fetcher.url}: the API handed out page token {next_token!r} again "
+                    f"(page {len(manifest.pages) + 1}); stopping to avoid a loop",
+                    url=fetcher.url,
+                )
             index = len(manifest.pages)
             data = "".join(line + "\n" for line in lines).encode("utf-8")
             _atomic_write(out / _shard_name(index), data)
-            manifest.pages.append(PageRecord(index=index, shard=_shard_name(index), n_studies=len(lines),
-                                             n_duplicates=n_dup, page_token=token, next_page_token=next_token,
-                                             sha256=hashlib.sha256(data).hexdigest(), partial=partial))
+            manifest.pages.append(
+                PageRecord(
+                    index=index,
+                    shard=_shard_name(index),
+                    n_studies=len(lines),
+                    n_duplicates=n_dup,
+                    page_token=token,
+                    next_page_token=next_token,
+                    sha256=hashlib.sha256(data).hexdigest(),
+                    partial=partial,
+                )
+            )
             manifest.n_studies += len(lines)
             manifest.n_duplicates += n_dup
             manifest.n_without_id += n_no_id
@@ -520,23 +572,33 @@ def download(
 def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``ctgov`` under the ``download`` command's subparsers; returns the new parser."""
     p = subparsers.add_parser(
-        "ctgov", help="ClinicalTrials.gov API v2 (live)",
+        "ctgov",
+        help="ClinicalTrials.gov API v2 (live)",
         description=f"Reads studies from the live ClinicalTrials.gov API v2 ({DEFAULT_BASE_URL}/studies, "
-                    "paged with pageToken) and writes OUT/shard-NNNNN.jsonl (one API page per shard, one "
-                    "full study JSON per line) plus OUT/manifest.json (query, pages done with sha256, "
-                    "counts). Rerunning the same command resumes after the last finished page and never "
-                    "writes a study twice; a finished download is not fetched again. Read the shards with "
-                    "`deepimagine ingest ctgov-json OUT/shard-*.jsonl`.")
+        "paged with pageToken) and writes OUT/shard-NNNNN.jsonl (one API page per shard, one "
+        "full study JSON per line) plus OUT/manifest.json (query, pages done with sha256, "
+        "counts). Rerunning the same command resumes after the last finished page and never "
+        "writes a study twice; a finished download is not fetched again. Read the shards with "
+        "`deepimagine ingest ctgov-json OUT/shard-*.jsonl`.",
+    )
     p.add_argument("--out", type=Path, required=True, help="output directory (shards + manifest.json)")
     p.add_argument("--condition", help="condition or disease search text (query.cond)")
     p.add_argument("--term", help="other terms, e.g. an NCT id (query.term)")
     p.add_argument("--intervention", help="intervention / treatment search text (query.intr)")
-    p.add_argument("--no-has-results", dest="has_results", action="store_false",
-                   help="also studies without posted results (default: only studies with results)")
+    p.add_argument(
+        "--no-has-results",
+        dest="has_results",
+        action="store_false",
+        help="also studies without posted results (default: only studies with results)",
+    )
     p.add_argument("--results-posted-from", metavar="DATE", help="results first posted on or after (YYYY-MM-DD)")
     p.add_argument("--results-posted-to", metavar="DATE", help="results first posted on or before (YYYY-MM-DD)")
-    p.add_argument("--status", action="append", metavar="STATUS",
-                   help="overall status, e.g. COMPLETED; repeat or comma-separate for several")
+    p.add_argument(
+        "--status",
+        action="append",
+        metavar="STATUS",
+        help="overall status, e.g. COMPLETED; repeat or comma-separate for several",
+    )
     p.add_argument("--page-size", type=int, default=100, help="studies per page and per shard (1-1000, default 100)")
     p.add_argument("--max-pages", type=int, help="stop once OUT holds this many pages")
     p.add_argument("--max-studies", type=int, help="stop once OUT holds this many studies")
@@ -551,12 +613,23 @@ def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run_cli(args: argparse.Namespace) -> int:
     """Run ``deepimagine download ctgov`` and print a summary table; 0 on success, 1 on a download error."""
     try:
-        m = download(args.out, base_url=args.base_url, condition=args.condition, term=args.term,
-                     intervention=args.intervention, has_results=args.has_results,
-                     results_posted_from=args.results_posted_from, results_posted_to=args.results_posted_to,
-                     status=args.status, page_size=args.page_size, max_pages=args.max_pages,
-                     max_studies=args.max_studies, rate_limit=args.rate_limit, retries=args.retries,
-                     progress=not args.quiet)
+        m = download(
+            args.out,
+            base_url=args.base_url,
+            condition=args.condition,
+            term=args.term,
+            intervention=args.intervention,
+            has_results=args.has_results,
+            results_posted_from=args.results_posted_from,
+            results_posted_to=args.results_posted_to,
+            status=args.status,
+            page_size=args.page_size,
+            max_pages=args.max_pages,
+            max_studies=args.max_studies,
+            rate_limit=args.rate_limit,
+            retries=args.retries,
+            progress=not args.quiet,
+        )
     except DownloadError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

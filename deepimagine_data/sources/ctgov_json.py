@@ -51,8 +51,9 @@ def _open_text(path: Path) -> io.TextIOBase:
     return open(path, encoding="utf-8")
 
 
-def iter_raw_studies(paths: Iterable[str | os.PathLike], report: IngestReport | None = None,
-                     strict: bool = False) -> Iterator[tuple[str, dict]]:
+def iter_raw_studies(
+    paths: Iterable[str | os.PathLike], report: IngestReport | None = None, strict: bool = False
+) -> Iterator[tuple[str, dict]]:
     """Yield ``(where, study_json)`` from files or directories; a line that is not JSON is an error naming
     the file and line (skipped and counted in lenient mode)."""
     report = report if report is not None else IngestReport()
@@ -67,8 +68,9 @@ def iter_raw_studies(paths: Iterable[str | os.PathLike], report: IngestReport | 
                     try:
                         obj = json.loads(line)
                     except json.JSONDecodeError as e:
-                        err = RecordError(where, "json", f"malformed JSON line ({e.msg} at column {e.colno})",
-                                          "bad_json")
+                        err = RecordError(
+                            where, "json", f"malformed JSON line ({e.msg} at column {e.colno})", "bad_json"
+                        )
                         if strict:
                             raise err from None
                         report.read += 1
@@ -124,8 +126,7 @@ def study_rows(study: dict, where: str = "?", source_version: str = "api-v2") ->
         raise RecordError(where, "identificationModule.nctId", "missing NCT id", "no_id")
     rs = study.get("resultsSection")
     if not isinstance(rs, dict) or not rs:
-        raise RecordError(nct, "resultsSection", "study has no posted results (resultsSection missing)",
-                          "no_results")
+        raise RecordError(nct, "resultsSection", "study has no posted results (resultsSection missing)", "no_results")
     status = _obj(ps.get("statusModule"), nct, "statusModule")
     sponsor = _obj(ps.get("sponsorCollaboratorsModule"), nct, "sponsorCollaboratorsModule")
     lead = _obj(sponsor.get("leadSponsor"), nct, "leadSponsor")
@@ -144,37 +145,75 @@ def study_rows(study: dict, where: str = "?", source_version: str = "api-v2") ->
         return _obj(status.get(key), nct, key).get("date")
 
     out = StudyRows()
-    out.add("trials", trial_row(
-        trial_id=nct, nct_id=nct, source=SOURCE, source_version=source_version,
-        brief_title=ident.get("briefTitle"), official_title=ident.get("officialTitle"), acronym=ident.get("acronym"),
-        overall_status_raw=status.get("overallStatus"), study_type_raw=design.get("studyType"),
-        phase_raw=design.get("phases"), conditions=cond.get("conditions"), keywords=cond.get("keywords"),
-        mesh_conditions=[m.get("term") for m in _objs(cbm.get("meshes"), nct, "conditionBrowseModule.meshes")],
-        mesh_interventions=[m.get("term") for m in _objs(ibm.get("meshes"), nct, "interventionBrowseModule.meshes")],
-        countries=[loc.get("country") for loc in _objs(locs.get("locations"), nct, "locations")],
-        enrollment_raw=enr.get("count"), enrollment_type=enr.get("type"),
-        allocation_raw=dinfo.get("allocation"), intervention_model_raw=dinfo.get("interventionModel"),
-        primary_purpose_raw=dinfo.get("primaryPurpose"), masking_raw=mask.get("masking"),
-        eligibility_criteria=elig.get("eligibilityCriteria"), sex=elig.get("sex"),
-        minimum_age=elig.get("minimumAge"), maximum_age=elig.get("maximumAge"),
-        healthy_volunteers=elig.get("healthyVolunteers"),
-        lead_sponsor=lead.get("name"), sponsor_class=lead.get("class"),
-        start_date_raw=date("startDateStruct"), primary_completion_date_raw=date("primaryCompletionDateStruct"),
-        completion_date_raw=date("completionDateStruct"),
-        results_first_posted_date_raw=date("resultsFirstPostDateStruct"),
-        has_results=study.get("hasResults", True),
-    ))
+    out.add(
+        "trials",
+        trial_row(
+            trial_id=nct,
+            nct_id=nct,
+            source=SOURCE,
+            source_version=source_version,
+            brief_title=ident.get("briefTitle"),
+            official_title=ident.get("officialTitle"),
+            acronym=ident.get("acronym"),
+            overall_status_raw=status.get("overallStatus"),
+            study_type_raw=design.get("studyType"),
+            phase_raw=design.get("phases"),
+            conditions=cond.get("conditions"),
+            keywords=cond.get("keywords"),
+            mesh_conditions=[m.get("term") for m in _objs(cbm.get("meshes"), nct, "conditionBrowseModule.meshes")],
+            mesh_interventions=[
+                m.get("term") for m in _objs(ibm.get("meshes"), nct, "interventionBrowseModule.meshes")
+            ],
+            countries=[loc.get("country") for loc in _objs(locs.get("locations"), nct, "locations")],
+            enrollment_raw=enr.get("count"),
+            enrollment_type=enr.get("type"),
+            allocation_raw=dinfo.get("allocation"),
+            intervention_model_raw=dinfo.get("interventionModel"),
+            primary_purpose_raw=dinfo.get("primaryPurpose"),
+            masking_raw=mask.get("masking"),
+            eligibility_criteria=elig.get("eligibilityCriteria"),
+            sex=elig.get("sex"),
+            minimum_age=elig.get("minimumAge"),
+            maximum_age=elig.get("maximumAge"),
+            healthy_volunteers=elig.get("healthyVolunteers"),
+            lead_sponsor=lead.get("name"),
+            sponsor_class=lead.get("class"),
+            start_date_raw=date("startDateStruct"),
+            primary_completion_date_raw=date("primaryCompletionDateStruct"),
+            completion_date_raw=date("completionDateStruct"),
+            results_first_posted_date_raw=date("resultsFirstPostDateStruct"),
+            has_results=study.get("hasResults", True),
+        ),
+    )
 
     aim = _obj(ps.get("armsInterventionsModule"), nct, "armsInterventionsModule")
     for i, a in enumerate(_list(aim.get("armGroups"), nct, "armGroups")):
         a = _obj(a, nct, f"armGroups[{i}]")
-        out.add("arms", arm_row(trial_id=nct, index=i, title=a.get("label"), description=a.get("description"),
-                                arm_type_raw=a.get("type"), intervention_names=a.get("interventionNames")))
+        out.add(
+            "arms",
+            arm_row(
+                trial_id=nct,
+                index=i,
+                title=a.get("label"),
+                description=a.get("description"),
+                arm_type_raw=a.get("type"),
+                intervention_names=a.get("interventionNames"),
+            ),
+        )
     for i, iv in enumerate(_list(aim.get("interventions"), nct, "interventions")):
         iv = _obj(iv, nct, f"interventions[{i}]")
-        out.add("interventions", intervention_row(
-            trial_id=nct, index=i, type_raw=iv.get("type"), name=iv.get("name"), other_names=iv.get("otherNames"),
-            description=iv.get("description"), arm_labels=iv.get("armGroupLabels")))
+        out.add(
+            "interventions",
+            intervention_row(
+                trial_id=nct,
+                index=i,
+                type_raw=iv.get("type"),
+                name=iv.get("name"),
+                other_names=iv.get("otherNames"),
+                description=iv.get("description"),
+                arm_labels=iv.get("armGroupLabels"),
+            ),
+        )
 
     omm = _obj(rs.get("outcomeMeasuresModule"), nct, "outcomeMeasuresModule")
     for oi, om in enumerate(_list(omm.get("outcomeMeasures"), nct, "outcomeMeasures")):
@@ -183,18 +222,33 @@ def study_rows(study: dict, where: str = "?", source_version: str = "api-v2") ->
 
 
 def _outcome(out: StudyRows, nct: str, oi: int, om: dict) -> None:
-    o = out.add("outcomes", outcome_row(
-        trial_id=nct, index=oi, outcome_type_raw=om.get("type"), title=om.get("title"),
-        description=om.get("description"), time_frame=om.get("timeFrame"),
-        population_description=om.get("populationDescription"), param_type_raw=om.get("paramType"),
-        dispersion_type_raw=om.get("dispersionType"), unit_of_measure=om.get("unitOfMeasure"),
-        reporting_status=om.get("reportingStatus")))
+    o = out.add(
+        "outcomes",
+        outcome_row(
+            trial_id=nct,
+            index=oi,
+            outcome_type_raw=om.get("type"),
+            title=om.get("title"),
+            description=om.get("description"),
+            time_frame=om.get("timeFrame"),
+            population_description=om.get("populationDescription"),
+            param_type_raw=om.get("paramType"),
+            dispersion_type_raw=om.get("dispersionType"),
+            unit_of_measure=om.get("unitOfMeasure"),
+            reporting_status=om.get("reportingStatus"),
+        ),
+    )
     f = f"outcomeMeasures[{oi}]"
     titles = {}
     for g in _list(om.get("groups"), nct, f"{f}.groups"):
         g = _obj(g, nct, f"{f}.groups[]")
-        row = result_group_row(trial_id=nct, outcome_id=o["outcome_id"], code=g.get("id"), title=g.get("title"),
-                               description=g.get("description"))
+        row = result_group_row(
+            trial_id=nct,
+            outcome_id=o["outcome_id"],
+            code=g.get("id"),
+            title=g.get("title"),
+            description=g.get("description"),
+        )
         if row["code"] is None:
             raise RecordError(nct, f"{f}.groups.id", "result group without an id", "no_id")
         if row["code"] in titles:  # two groups with one id would give two rows with one group_id
@@ -225,13 +279,30 @@ def _outcome(out: StudyRows, nct: str, oi: int, om: dict) -> None:
                 m = _obj(m, nct, f"{f}.measurements[]")
                 code = m.get("groupId")
                 if not isinstance(code, str) or code not in titles:
-                    raise RecordError(nct, f"{f}.measurements.groupId",
-                                      f"group {code!r} is not a group of this outcome", "bad_reference")
-                out.add("measurements", measurement_row(
-                    outcome=o, index=mi, group_code=code, group_title=titles[code], value=m.get("value"),
-                    spread=m.get("spread"), lower_limit=m.get("lowerLimit"), upper_limit=m.get("upperLimit"),
-                    n=cls_n.get(code), n_units=cls_units, class_title=cl.get("title"),
-                    category_title=cat.get("title"), comment=m.get("comment")))
+                    raise RecordError(
+                        nct,
+                        f"{f}.measurements.groupId",
+                        f"group {code!r} is not a group of this outcome",
+                        "bad_reference",
+                    )
+                out.add(
+                    "measurements",
+                    measurement_row(
+                        outcome=o,
+                        index=mi,
+                        group_code=code,
+                        group_title=titles[code],
+                        value=m.get("value"),
+                        spread=m.get("spread"),
+                        lower_limit=m.get("lowerLimit"),
+                        upper_limit=m.get("upperLimit"),
+                        n=cls_n.get(code),
+                        n_units=cls_units,
+                        class_title=cl.get("title"),
+                        category_title=cat.get("title"),
+                        comment=m.get("comment"),
+                    ),
+                )
                 mi += 1
 
     for ai, an in enumerate(_list(om.get("analyses"), nct, f"{f}.analyses")):
@@ -239,18 +310,36 @@ def _outcome(out: StudyRows, nct: str, oi: int, om: dict) -> None:
         codes = an.get("groupIds") or []
         for code in codes:
             if not isinstance(code, str) or code not in titles:
-                raise RecordError(nct, f"{f}.analyses[{ai}].groupIds", f"group {code!r} is not a group of this outcome",
-                                  "bad_reference")
-        out.add("analyses", analysis_row(
-            outcome=o, index=ai, group_codes=codes, group_description=an.get("groupDescription"),
-            non_inferiority_type_raw=an.get("nonInferiorityType"),
-            non_inferiority_comment=an.get("nonInferiorityComment"), p_value=an.get("pValue"),
-            p_value_comment=an.get("pValueComment"), statistical_method=an.get("statisticalMethod"),
-            statistical_comment=an.get("statisticalComment"), estimate_type=an.get("paramType"),
-            estimate_value=an.get("paramValue"), estimate_comment=an.get("estimateComment"),
-            dispersion_type=an.get("dispersionType"), dispersion_value=an.get("dispersionValue"),
-            ci_percent=an.get("ciPctValue"), ci_sides_raw=an.get("ciNumSides"), ci_lower=an.get("ciLowerLimit"),
-            ci_upper=an.get("ciUpperLimit")))
+                raise RecordError(
+                    nct,
+                    f"{f}.analyses[{ai}].groupIds",
+                    f"group {code!r} is not a group of this outcome",
+                    "bad_reference",
+                )
+        out.add(
+            "analyses",
+            analysis_row(
+                outcome=o,
+                index=ai,
+                group_codes=codes,
+                group_description=an.get("groupDescription"),
+                non_inferiority_type_raw=an.get("nonInferiorityType"),
+                non_inferiority_comment=an.get("nonInferiorityComment"),
+                p_value=an.get("pValue"),
+                p_value_comment=an.get("pValueComment"),
+                statistical_method=an.get("statisticalMethod"),
+                statistical_comment=an.get("statisticalComment"),
+                estimate_type=an.get("paramType"),
+                estimate_value=an.get("paramValue"),
+                estimate_comment=an.get("estimateComment"),
+                dispersion_type=an.get("dispersionType"),
+                dispersion_value=an.get("dispersionValue"),
+                ci_percent=an.get("ciPctValue"),
+                ci_sides_raw=an.get("ciNumSides"),
+                ci_lower=an.get("ciLowerLimit"),
+                ci_upper=an.get("ciUpperLimit"),
+            ),
+        )
 
 
 def _obj(v, ctx, field) -> dict:
@@ -280,14 +369,20 @@ def _counts(denom: dict, ctx, field) -> dict:
     for c in _objs(denom.get("counts"), ctx, f"{field}.counts"):
         gid = c.get("groupId")
         if gid is not None and not isinstance(gid, str):
-            raise RecordError(ctx, f"{field}.counts.groupId", f"expected a group id, got {type(gid).__name__}",
-                              "bad_type")
+            raise RecordError(
+                ctx, f"{field}.counts.groupId", f"expected a group id, got {type(gid).__name__}", "bad_type"
+            )
         out[gid] = c.get("value")
     return out
 
 
-def iter_studies(paths: Iterable[str | os.PathLike], *, strict: bool = False, report: IngestReport | None = None,
-                 source_version: str = "api-v2") -> Iterator[StudyRows]:
+def iter_studies(
+    paths: Iterable[str | os.PathLike],
+    *,
+    strict: bool = False,
+    report: IngestReport | None = None,
+    source_version: str = "api-v2",
+) -> Iterator[StudyRows]:
     """Rows of every readable study. Strict: the first bad record raises. Lenient: it is skipped and its
     reason counted in ``report``."""
     report = report if report is not None else IngestReport()
@@ -304,8 +399,9 @@ def iter_studies(paths: Iterable[str | os.PathLike], *, strict: bool = False, re
         yield rows
 
 
-def read(paths: Iterable[str | os.PathLike], *, strict: bool = False,
-         source_version: str = "api-v2") -> tuple[dict[str, pa.Table], IngestReport]:
+def read(
+    paths: Iterable[str | os.PathLike], *, strict: bool = False, source_version: str = "api-v2"
+) -> tuple[dict[str, pa.Table], IngestReport]:
     """Read studies into the six tables.
 
     >>> tables, report = read(["NCT02210780.json"])  # doctest: +SKIP

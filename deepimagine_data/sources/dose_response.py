@@ -140,68 +140,180 @@ class Dataset:
 
 _MB = "MBNMAdose"
 _DF = "DoseFinding"
-_PSO_DOC = ("number of patients with {p} improvement in the Psoriasis Area and Severity Index (PASI) at 12 weeks "
-            "(r) of the participants randomised (n).")
+_PSO_DOC = (
+    "number of patients with {p} improvement in the Psoriasis Area and Severity Index (PASI) at 12 weeks "
+    "(r) of the participants randomised (n)."
+)
 
-DATASETS: dict[str, Dataset] = {d.name: d for d in [
-    Dataset(_MB, "alog_pcfb", "alog_pcfb", "continuous",
+DATASETS: dict[str, Dataset] = {
+    d.name: d
+    for d in [
+        Dataset(
+            _MB,
+            "alog_pcfb",
+            "alog_pcfb",
+            "continuous",
             {"study": "studyID", "agent": "agent", "dose": "dose", "y": "y", "se": "se", "n": "n"},
             "Change from baseline in HbA1c",
             "y = mean change in HbA1c from baseline to follow-up (studies of at least 12 weeks), se = its standard "
             "error, n = participants randomised. (The package's variable list calls y the change in blood glucose "
             "concentration in mg/dL, contradicting its own description and the values; no unit is recorded.)",
-            "at least 12 weeks", "Type 2 diabetes mellitus", None),
-    Dataset(_MB, "gout", "gout", "continuous",
+            "at least 12 weeks",
+            "Type 2 diabetes mellitus",
+            None,
+        ),
+        Dataset(
+            _MB,
+            "gout",
+            "gout",
+            "continuous",
             {"study": "studyID", "agent": "agent", "dose": "dose", "y": "y", "se": "se"},
             "Change from baseline in serum uric acid (SUA)",
             "y = mean change from baseline in SUA in mg/dL at 2 weeks, se = its standard error (source: Pfizer Ltd., "
             "not published previously).",
-            "2 weeks", "Gout", None, unit_of_measure="mg/dL"),
-    Dataset(_MB, "osteopain", "osteopain", "continuous",
+            "2 weeks",
+            "Gout",
+            None,
+            unit_of_measure="mg/dL",
+        ),
+        Dataset(
+            _MB,
+            "osteopain",
+            "osteopain",
+            "continuous",
             {"study": "studyID", "agent": "agent", "dose": "dose", "y": "y", "se": "se", "n": "n"},
             "WOMAC pain score",
             "y = mean pain score on the WOMAC scale at 2 weeks, se = its standard error, n = participants randomised "
             "(source: Pfizer Ltd.).",
-            "2 weeks", "Osteoarthritis", None, extra_arm_cols=("class",)),
-    Dataset(_MB, "psoriasis75", "psoriasis", "binary",
-            {"study": "studyID", "agent": "agent", "dose": "dose", "dose_mg": "dose_mg", "freq": "freq", "r": "r",
-             "n": "n"},
-            "PASI 75 response", _PSO_DOC.format(p=">=75%"), "12 weeks", "Moderate-to-severe psoriasis", "mg/week"),
-    Dataset(_MB, "psoriasis90", "psoriasis", "binary",
-            {"study": "studyID", "agent": "agent", "dose": "dose", "dose_mg": "dose_mg", "freq": "freq", "r": "r",
-             "n": "n"},
-            "PASI 90 response", _PSO_DOC.format(p=">=90%"), "12 weeks", "Moderate-to-severe psoriasis", "mg/week"),
-    Dataset(_MB, "psoriasis100", "psoriasis", "binary",
-            {"study": "studyID", "agent": "agent", "dose": "dose", "dose_mg": "dose_mg", "freq": "freq", "r": "r",
-             "n": "n"},
-            "PASI 100 response", _PSO_DOC.format(p="100%"), "12 weeks", "Moderate-to-severe psoriasis", "mg/week"),
-    Dataset(_MB, "ssri", "ssri", "binary",
+            "2 weeks",
+            "Osteoarthritis",
+            None,
+            extra_arm_cols=("class",),
+        ),
+        Dataset(
+            _MB,
+            "psoriasis75",
+            "psoriasis",
+            "binary",
+            {
+                "study": "studyID",
+                "agent": "agent",
+                "dose": "dose",
+                "dose_mg": "dose_mg",
+                "freq": "freq",
+                "r": "r",
+                "n": "n",
+            },
+            "PASI 75 response",
+            _PSO_DOC.format(p=">=75%"),
+            "12 weeks",
+            "Moderate-to-severe psoriasis",
+            "mg/week",
+        ),
+        Dataset(
+            _MB,
+            "psoriasis90",
+            "psoriasis",
+            "binary",
+            {
+                "study": "studyID",
+                "agent": "agent",
+                "dose": "dose",
+                "dose_mg": "dose_mg",
+                "freq": "freq",
+                "r": "r",
+                "n": "n",
+            },
+            "PASI 90 response",
+            _PSO_DOC.format(p=">=90%"),
+            "12 weeks",
+            "Moderate-to-severe psoriasis",
+            "mg/week",
+        ),
+        Dataset(
+            _MB,
+            "psoriasis100",
+            "psoriasis",
+            "binary",
+            {
+                "study": "studyID",
+                "agent": "agent",
+                "dose": "dose",
+                "dose_mg": "dose_mg",
+                "freq": "freq",
+                "r": "r",
+                "n": "n",
+            },
+            "PASI 100 response",
+            _PSO_DOC.format(p="100%"),
+            "12 weeks",
+            "Moderate-to-severe psoriasis",
+            "mg/week",
+        ),
+        Dataset(
+            _MB,
+            "ssri",
+            "ssri",
+            "binary",
             {"study": "studyID", "agent": "agent", "dose": "dose", "r": "r", "n": "n"},
             "Response (50% reduction in depressive symptoms)",
             "r = participants with >50% improvement in depression symptoms after 8 weeks (4-12 week range) of the "
             "participants randomised (n).",
-            None, "Major depression", "mg", extra_study_cols=("bias", "weeks"), extra_arm_cols=("age",)),
-    Dataset(_MB, "triptans", "triptans", "binary",
+            None,
+            "Major depression",
+            "mg",
+            extra_study_cols=("bias", "weeks"),
+            extra_arm_cols=("age",),
+        ),
+        Dataset(
+            _MB,
+            "triptans",
+            "triptans",
+            "binary",
             {"study": "studyID", "agent": "agent", "dose": "dose", "r": "r", "n": "n"},
             "Headache-free at 2 hours",
             "r = participants headache-free at 2 hours of the participants in the arm (n); doses are standardised "
             "relative to a common dose of each triptan.",
-            "2 hours", "Migraine", None, extra_study_cols=("AuthorYear",)),
-    Dataset(_DF, "glycobrom", "glycobrom", "continuous",
+            "2 hours",
+            "Migraine",
+            None,
+            extra_study_cols=("AuthorYear",),
+        ),
+        Dataset(
+            _DF,
+            "glycobrom",
+            "glycobrom",
+            "continuous",
             {"dose": "dose", "y": "fev1", "se": "sdev", "n": "n"},
             "Trough FEV1 following 7 days of treatment",
             "fev1 = least-squares mean trough FEV1 per dose, sdev = the standard error of that least-squares mean "
             "(DoseFinding documentation), n = participants analysed; 4-period incomplete cross-over design.",
-            "7 days", "Chronic obstructive pulmonary disease (COPD)", None, param_type="LEAST_SQUARES_MEAN",
-            outcome_type="PRIMARY", nct_id="NCT00501852", agent="Glycopyrronium bromide",
-            intervention_model="CROSSOVER"),
-    Dataset(_DF, "migraine", "migraine", "binary",
+            "7 days",
+            "Chronic obstructive pulmonary disease (COPD)",
+            None,
+            param_type="LEAST_SQUARES_MEAN",
+            outcome_type="PRIMARY",
+            nct_id="NCT00501852",
+            agent="Glycopyrronium bromide",
+            intervention_model="CROSSOVER",
+        ),
+        Dataset(
+            _DF,
+            "migraine",
+            "migraine",
+            "binary",
             {"dose": "dose", "r": "painfree", "n": "ntrt"},
             "Pain freedom at 2 hours postdose",
             "painfree = treatment responders, ntrt = subjects per treatment group (517 patients completed the trial; "
             "the drug is not named in the source).",
-            "2 hours postdose", "Migraine", None, outcome_type="PRIMARY", nct_id="NCT00712725"),
-]}
+            "2 hours postdose",
+            "Migraine",
+            None,
+            outcome_type="PRIMARY",
+            nct_id="NCT00712725",
+        ),
+    ]
+}
 SKIPPED_DATASETS = {
     "ssi_closure": "wound-closure methods, not doses",
     "IBScovars": "patient-level data; dose levels blinded (0-4) and the compound not named",
@@ -230,8 +342,9 @@ def dataset_files(path: str | os.PathLike) -> list[tuple[Dataset, Path]]:
     if not out and not p.is_dir():
         m = _FILE_RE.match(p.name)
         known = m and m.group(2) in SKIPPED_DATASETS
-        raise ValueError(f"{p.name}: not a dataset this reader maps"
-                         + (f" ({SKIPPED_DATASETS[m.group(2)]})" if known else ""))
+        raise ValueError(
+            f"{p.name}: not a dataset this reader maps" + (f" ({SKIPPED_DATASETS[m.group(2)]})" if known else "")
+        )
     return out
 
 
@@ -308,8 +421,11 @@ def _arm_for(d: Dataset, r: dict, tid: str, where: str) -> _Arm:
             sep = "" if freq and freq.startswith("/") else " "
             title = f"{agent} {dose_mg} mg" + (f"{sep}{freq}" if freq else "")
             clear = "/" in dose_mg  # "45/90": a weight-banded dose, not one amount
-        desc += [f"dose_mg={dose_mg}", f"freq={freq}" if freq else "freq=none",
-                 f"dose ({d.dose_unit}, per {d.package} documentation): {_fmt_num(dose)}"]
+        desc += [
+            f"dose_mg={dose_mg}",
+            f"freq={freq}" if freq else "freq=none",
+            f"dose ({d.dose_unit}, per {d.package} documentation): {_fmt_num(dose)}",
+        ]
     else:
         key = (agent, dose)
         if placebo:
@@ -330,19 +446,28 @@ def _arm_for(d: Dataset, r: dict, tid: str, where: str) -> _Arm:
     return _Arm(key=key, title=title, description="; ".join(desc), agent=agent, clear_dose=clear)
 
 
-def study_rows(group: str, study: str, parts: list[tuple[Dataset, list[dict], str]],
-               source_version: str | None = None) -> StudyRows:
+def study_rows(
+    group: str, study: str, parts: list[tuple[Dataset, list[dict], str]], source_version: str | None = None
+) -> StudyRows:
     """One trial from its rows in one or more datasets (``parts`` = (dataset, rows, file name)); raises
     RecordError naming the trial and the CSV column."""
     d0 = parts[0][0]
     tid = _trial_id(d0, study)
     nct = d0.nct_id or (study if _NCT_RE.match(study) else None)
     out = StudyRows()
-    out.add("trials", trial_row(
-        trial_id=tid, nct_id=nct, source=SOURCE,
-        source_version=source_version or SOURCE_VERSIONS[d0.package],
-        study_type_raw="INTERVENTIONAL", allocation_raw="RANDOMIZED", conditions=[d0.condition],
-        intervention_model_raw=d0.intervention_model))
+    out.add(
+        "trials",
+        trial_row(
+            trial_id=tid,
+            nct_id=nct,
+            source=SOURCE,
+            source_version=source_version or SOURCE_VERSIONS[d0.package],
+            study_type_raw="INTERVENTIONAL",
+            allocation_raw="RANDOMIZED",
+            conditions=[d0.condition],
+            intervention_model_raw=d0.intervention_model,
+        ),
+    )
 
     arms: dict[tuple, _Arm] = {}
     per_outcome: list[tuple[Dataset, list[tuple[_Arm, dict, str]], str]] = []
@@ -353,8 +478,12 @@ def study_rows(group: str, study: str, parts: list[tuple[Dataset, list[dict], st
             where = f"{fname} line {r['_line']}"
             arm = _arm_for(d, r, tid, where)
             if arm.key in seen:
-                raise RecordError(tid, d.columns.get("agent", d.columns["dose"]),
-                                  f"{where}: a second row for arm {arm.title!r}", "duplicate")
+                raise RecordError(
+                    tid,
+                    d.columns.get("agent", d.columns["dose"]),
+                    f"{where}: a second row for arm {arm.title!r}",
+                    "duplicate",
+                )
             seen.add(arm.key)
             if arm.key not in arms:
                 arm.index = len(arms)
@@ -364,14 +493,23 @@ def study_rows(group: str, study: str, parts: list[tuple[Dataset, list[dict], st
         for col in d.extra_study_cols:
             vals = {r.get(col) for r in rows}
             if len(vals) > 1:
-                raise RecordError(tid, col, f"{fname}: differing values {sorted(map(str, vals))} within one study",
-                                  "conflict")
+                raise RecordError(
+                    tid, col, f"{fname}: differing values {sorted(map(str, vals))} within one study", "conflict"
+                )
             study_vals.append(f"{col}={rows[0].get(col)}")
         per_outcome.append((d, items, "; ".join(study_vals)))
 
     for a in arms.values():
-        row = out.add("arms", arm_row(trial_id=tid, index=a.index, title=a.title, description=a.description,
-                                      intervention_names=[a.agent] if a.agent else None))
+        row = out.add(
+            "arms",
+            arm_row(
+                trial_id=tid,
+                index=a.index,
+                title=a.title,
+                description=a.description,
+                intervention_names=[a.agent] if a.agent else None,
+            ),
+        )
         if a.clear_dose:
             row.update(dose_value=None, dose_unit=None, dose_frequency=None, dose_route=None, dose_text=None)
 
@@ -380,10 +518,25 @@ def study_rows(group: str, study: str, parts: list[tuple[Dataset, list[dict], st
         if a.agent:
             agents.setdefault(a.agent, []).append(a.title)
     for ii, (agent, labels) in enumerate(agents.items()):
-        descs = sorted({f"class={r['class']}" for _, items, _ in per_outcome for a, r, _ in items
-                        if a.agent == agent and r.get("class") is not None})
-        out.add("interventions", intervention_row(trial_id=tid, index=ii, type_raw=None, name=agent,
-                                                  description="; ".join(descs) or None, arm_labels=labels))
+        descs = sorted(
+            {
+                f"class={r['class']}"
+                for _, items, _ in per_outcome
+                for a, r, _ in items
+                if a.agent == agent and r.get("class") is not None
+            }
+        )
+        out.add(
+            "interventions",
+            intervention_row(
+                trial_id=tid,
+                index=ii,
+                type_raw=None,
+                name=agent,
+                description="; ".join(descs) or None,
+                arm_labels=labels,
+            ),
+        )
 
     for oi, (d, items, study_vals) in enumerate(per_outcome):
         c = d.columns
@@ -394,12 +547,20 @@ def study_rows(group: str, study: str, parts: list[tuple[Dataset, list[dict], st
         if "weeks" in d.extra_study_cols and items and items[0][1].get("weeks") is not None:
             w = _checked(parse_float, items[0][1]["weeks"], tid, "weeks", items[0][2])
             time_frame = f"{_fmt_num(w)} weeks" if w is not None else None
-        o = out.add("outcomes", outcome_row(
-            trial_id=tid, index=oi, outcome_type_raw=d.outcome_type, title=d.outcome_title, description=desc,
-            time_frame=time_frame,
-            param_type_raw="COUNT_OF_PARTICIPANTS" if d.kind == "binary" else d.param_type,
-            dispersion_type_raw="STANDARD_ERROR" if d.kind == "continuous" else None,
-            unit_of_measure="Participants" if d.kind == "binary" else d.unit_of_measure))
+        o = out.add(
+            "outcomes",
+            outcome_row(
+                trial_id=tid,
+                index=oi,
+                outcome_type_raw=d.outcome_type,
+                title=d.outcome_title,
+                description=desc,
+                time_frame=time_frame,
+                param_type_raw="COUNT_OF_PARTICIPANTS" if d.kind == "binary" else d.param_type,
+                dispersion_type_raw="STANDARD_ERROR" if d.kind == "continuous" else None,
+                unit_of_measure="Participants" if d.kind == "binary" else d.unit_of_measure,
+            ),
+        )
         for mi, (a, r, where) in enumerate(sorted(items, key=lambda x: x[0].index)):
             code = f"OG{mi:03d}"
             out.add("arms", result_group_row(trial_id=tid, outcome_id=o["outcome_id"], code=code, title=a.title))
@@ -419,16 +580,29 @@ def study_rows(group: str, study: str, parts: list[tuple[Dataset, list[dict], st
                     raise RecordError(tid, c["y"], f"{where}: missing value", "missing_value")
                 if spread is not None and spread < 0:
                     raise RecordError(tid, c["se"], f"{where}: negative standard error {spread}", "bad_number")
-            out.add("measurements", measurement_row(
-                outcome=o, index=mi, group_code=code, group_title=a.title,
-                value=r.get(c["r"]) if d.kind == "binary" else r.get(c["y"]),
-                spread=None if d.kind == "binary" else r.get(c["se"]), n=n_raw,
-                n_units="Participants" if n is not None else None))
+            out.add(
+                "measurements",
+                measurement_row(
+                    outcome=o,
+                    index=mi,
+                    group_code=code,
+                    group_title=a.title,
+                    value=r.get(c["r"]) if d.kind == "binary" else r.get(c["y"]),
+                    spread=None if d.kind == "binary" else r.get(c["se"]),
+                    n=n_raw,
+                    n_units="Participants" if n is not None else None,
+                ),
+            )
     return out
 
 
-def iter_studies(path: str | os.PathLike, *, strict: bool = False, report: IngestReport | None = None,
-                 source_version: str | None = None) -> Iterator[StudyRows]:
+def iter_studies(
+    path: str | os.PathLike,
+    *,
+    strict: bool = False,
+    report: IngestReport | None = None,
+    source_version: str | None = None,
+) -> Iterator[StudyRows]:
     """Rows of every readable trial under ``path`` (the shared-data directory or one dataset CSV). Strict: the
     first bad record raises. Lenient: the trial is skipped and the reason counted in ``report``;
     ``report.rows_read`` counts CSV rows. ``source_version`` defaults to the package commit of each dataset."""
@@ -473,8 +647,9 @@ def iter_studies(path: str | os.PathLike, *, strict: bool = False, report: Inges
         yield out
 
 
-def read(path: str | os.PathLike, *, strict: bool = False,
-         source_version: str | None = None) -> tuple[dict[str, pa.Table], IngestReport]:
+def read(
+    path: str | os.PathLike, *, strict: bool = False, source_version: str | None = None
+) -> tuple[dict[str, pa.Table], IngestReport]:
     """Read the dose-response CSVs (the shared-data directory, or one dataset file) into the six tables.
 
     >>> tables, report = read("../shared/data/dose_response")  # doctest: +SKIP

@@ -74,13 +74,25 @@ LICENSE = _LICENSE
 FILE_NAME = "annotated_rct_dataset.csv"
 
 REQUIRED_COLUMNS = (
-    "id", "evidence_inference_prompt_id", "pmcid", "outcome", "intervention", "comparator", "outcome_type",
-    "intervention_events", "intervention_group_size", "comparator_events", "comparator_group_size",
-    "intervention_mean", "intervention_standard_deviation", "comparator_mean", "comparator_standard_deviation",
-    "notes", "split",
+    "id",
+    "evidence_inference_prompt_id",
+    "pmcid",
+    "outcome",
+    "intervention",
+    "comparator",
+    "outcome_type",
+    "intervention_events",
+    "intervention_group_size",
+    "comparator_events",
+    "comparator_group_size",
+    "intervention_mean",
+    "intervention_standard_deviation",
+    "comparator_mean",
+    "comparator_standard_deviation",
+    "notes",
+    "split",
 )
-_FLAGS = ("is_data_in_figure_graphics", "is_relevant_data_in_table", "is_table_in_graphic_format",
-          "is_data_complete")
+_FLAGS = ("is_data_in_figure_graphics", "is_relevant_data_in_table", "is_table_in_graphic_format", "is_data_complete")
 _PMCID_RE = re.compile(r"^(?:PMC)?(\d+)$", re.I)
 _SIDES = (("OG000", "intervention"), ("OG001", "comparator"))
 _BINARY_COLS = ("events", "group_size")
@@ -118,8 +130,17 @@ def study_rows(pmcid: str, rows: list[dict], source_version: str = SOURCE_VERSIO
     """All ICO rows of one article -> its rows. Raises RecordError naming the trial and the column."""
     tid = f"{SOURCE}/PMC{pmcid}"
     out = StudyRows()
-    out.add("trials", trial_row(trial_id=tid, nct_id=None, source=SOURCE, source_version=source_version,
-                                study_type_raw="INTERVENTIONAL", allocation_raw="RANDOMIZED"))
+    out.add(
+        "trials",
+        trial_row(
+            trial_id=tid,
+            nct_id=None,
+            source=SOURCE,
+            source_version=source_version,
+            study_type_raw="INTERVENTIONAL",
+            allocation_raw="RANDOMIZED",
+        ),
+    )
 
     arm_titles: list[str] = []
     for r in rows:
@@ -136,45 +157,78 @@ def study_rows(pmcid: str, rows: list[dict], source_version: str = SOURCE_VERSIO
         rid = r.get("id")
         kind = (r.get("outcome_type") or "").strip().lower()
         if kind not in ("binary", "continuous"):
-            raise RecordError(tid, "outcome_type", f"row id={rid}: expected binary or continuous, got "
-                              f"{r.get('outcome_type')!r}", "unknown_enum")
+            raise RecordError(
+                tid,
+                "outcome_type",
+                f"row id={rid}: expected binary or continuous, got {r.get('outcome_type')!r}",
+                "unknown_enum",
+            )
         if r.get("outcome") is None or not str(r["outcome"]).strip():
             raise RecordError(tid, "outcome", f"row id={rid}: empty outcome text", "missing_value")
         # Every numeric cell is checked first, so an error names the CSV column, not a derived field.
         for _, side in _SIDES:
-            for col, fn in ((f"{side}_events", parse_int), (f"{side}_group_size", parse_int),
-                            (f"{side}_mean", parse_number), (f"{side}_standard_deviation", parse_float)):
+            for col, fn in (
+                (f"{side}_events", parse_int),
+                (f"{side}_group_size", parse_int),
+                (f"{side}_mean", parse_number),
+                (f"{side}_standard_deviation", parse_float),
+            ):
                 _checked(fn, r.get(col), tid, col, rid)
 
-        desc = [f"id={rid}", f"evidence_inference_prompt_id={r.get('evidence_inference_prompt_id')}",
-                f"split={r.get('split')}", f"outcome_type={kind}"]
+        desc = [
+            f"id={rid}",
+            f"evidence_inference_prompt_id={r.get('evidence_inference_prompt_id')}",
+            f"split={r.get('split')}",
+            f"outcome_type={kind}",
+        ]
         desc += [f"{f}={r[f]}" for f in _FLAGS if r.get(f) is not None]
-        o = out.add("outcomes", outcome_row(
-            trial_id=tid, index=oi, outcome_type_raw=None, title=r["outcome"], description="; ".join(desc),
-            param_type_raw="COUNT_OF_PARTICIPANTS" if kind == "binary" else "MEAN",
-            dispersion_type_raw=None if kind == "binary" else "STANDARD_DEVIATION",
-            unit_of_measure="Participants" if kind == "binary" else None))
+        o = out.add(
+            "outcomes",
+            outcome_row(
+                trial_id=tid,
+                index=oi,
+                outcome_type_raw=None,
+                title=r["outcome"],
+                description="; ".join(desc),
+                param_type_raw="COUNT_OF_PARTICIPANTS" if kind == "binary" else "MEAN",
+                dispersion_type_raw=None if kind == "binary" else "STANDARD_DEVIATION",
+                unit_of_measure="Participants" if kind == "binary" else None,
+            ),
+        )
         for mi, (code, side) in enumerate(_SIDES):
             out.add("arms", result_group_row(trial_id=tid, outcome_id=o["outcome_id"], code=code, title=r[side]))
             used = _BINARY_COLS if kind == "binary" else _CONTINUOUS_COLS
-            unused = [c for c in set(_BINARY_COLS + _CONTINUOUS_COLS) - set(used)
-                      if r.get(f"{side}_{c}") is not None]
+            unused = [c for c in set(_BINARY_COLS + _CONTINUOUS_COLS) - set(used) if r.get(f"{side}_{c}") is not None]
             comment = r.get("notes")
             if unused:
                 extra = "; ".join(f"{side}_{c}={r[f'{side}_{c}']}" for c in sorted(unused))
                 extra = f"not used for a {kind} outcome: {extra}"
                 comment = f"{comment} | {extra}" if comment else extra
             n = r.get(f"{side}_group_size")
-            out.add("measurements", measurement_row(
-                outcome=o, index=mi, group_code=code, group_title=r[side],
-                value=r.get(f"{side}_events") if kind == "binary" else r.get(f"{side}_mean"),
-                spread=None if kind == "binary" else r.get(f"{side}_standard_deviation"),
-                n=n, n_units="Participants" if n is not None else None, comment=comment))
+            out.add(
+                "measurements",
+                measurement_row(
+                    outcome=o,
+                    index=mi,
+                    group_code=code,
+                    group_title=r[side],
+                    value=r.get(f"{side}_events") if kind == "binary" else r.get(f"{side}_mean"),
+                    spread=None if kind == "binary" else r.get(f"{side}_standard_deviation"),
+                    n=n,
+                    n_units="Participants" if n is not None else None,
+                    comment=comment,
+                ),
+            )
     return out
 
 
-def iter_studies(path: str | os.PathLike, *, strict: bool = False, report: IngestReport | None = None,
-                 source_version: str = SOURCE_VERSION) -> Iterator[StudyRows]:
+def iter_studies(
+    path: str | os.PathLike,
+    *,
+    strict: bool = False,
+    report: IngestReport | None = None,
+    source_version: str = SOURCE_VERSION,
+) -> Iterator[StudyRows]:
     """Rows of every readable trial (one per pmcid). Strict: the first bad record raises. Lenient: the trial (or a
     row that names no trial) is skipped and the reason counted in ``report``; ``report.rows_read`` counts CSV rows.
     """
@@ -193,8 +247,7 @@ def iter_studies(path: str | os.PathLike, *, strict: bool = False, report: Inges
     for r in rows:
         m = _PMCID_RE.match(str(r.get("pmcid") or "").strip())
         if not m:
-            err = RecordError(f"{p.name}:row id={r.get('id')}", "pmcid", f"not a PMC id: {r.get('pmcid')!r}",
-                              "no_id")
+            err = RecordError(f"{p.name}:row id={r.get('id')}", "pmcid", f"not a PMC id: {r.get('pmcid')!r}", "no_id")
             if strict:
                 raise err
             report.read += 1
@@ -214,8 +267,9 @@ def iter_studies(path: str | os.PathLike, *, strict: bool = False, report: Inges
         yield out
 
 
-def read(path: str | os.PathLike, *, strict: bool = False,
-         source_version: str = SOURCE_VERSION) -> tuple[dict[str, pa.Table], IngestReport]:
+def read(
+    path: str | os.PathLike, *, strict: bool = False, source_version: str = SOURCE_VERSION
+) -> tuple[dict[str, pa.Table], IngestReport]:
     """Read the annotated CSV (or the directory holding it) into the six tables.
 
     >>> tables, report = read("../shared/data/llm_meta_analysis")  # doctest: +SKIP
