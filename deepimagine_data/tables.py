@@ -130,11 +130,18 @@ def count_table(tables: dict[str, pa.Table]) -> str:
     return "\n".join(lines)
 
 
-def collect(studies: Iterator[StudyRows], report: IngestReport | None = None) -> dict[str, pa.Table]:
+def collect(studies: Iterator[StudyRows], report: IngestReport, strict: bool = False) -> dict[str, pa.Table]:
+    """Studies -> the six tables. A trial read twice is an error in strict mode; in lenient mode the second copy
+    is skipped and counted in ``report`` like any other bad record."""
     ts = TableSet()
-    ts.extend(studies)
-    if report is not None:
-        ts.report = report
+    for rows in studies:
+        try:
+            ts.add(rows)
+        except RecordError as err:
+            if strict:
+                raise
+            report.kept -= 1
+            report.skip(err)
     return ts.to_arrow()
 
 

@@ -56,7 +56,7 @@ import pyarrow as pa
 from ..errors import IngestReport, RecordError
 from ..parse import ARM_TYPE, NON_INFERIORITY, OUTCOME_TYPE, check_text, parse_number
 from ..rows import StudyRows, analysis_row, arm_row, outcome_row, result_group_row, trial_row
-from ..tables import TableSet
+from ..tables import collect
 
 _NAME = "clinifact"
 _DESCRIPTION = (
@@ -344,7 +344,5 @@ def read(
     992
     """
     report = IngestReport()
-    ts = TableSet()
-    for rows in iter_studies(path, strict=strict, report=report, source_version=source_version):
-        ts.add(rows)
-    return ts.to_arrow(), report
+    studies = iter_studies(path, strict=strict, report=report, source_version=source_version)
+    return collect(studies, report, strict), report

@@ -39,7 +39,7 @@ from ..rows import (
     result_group_row,
     trial_row,
 )
-from ..tables import TableSet
+from ..tables import collect
 
 SOURCE = "ctgov_api_v2"
 LICENSE = "ClinicalTrials.gov records: public domain (U.S. NLM terms of use)"
@@ -408,13 +408,5 @@ def read(
     >>> tables["analyses"].num_rows  # doctest: +SKIP
     """
     report = IngestReport()
-    ts = TableSet()
-    for rows in iter_studies(paths, strict=strict, report=report, source_version=source_version):
-        try:
-            ts.add(rows)
-        except RecordError as err:
-            if strict:
-                raise
-            report.kept -= 1
-            report.skip(err)
-    return ts.to_arrow(), report
+    studies = iter_studies(paths, strict=strict, report=report, source_version=source_version)
+    return collect(studies, report, strict), report

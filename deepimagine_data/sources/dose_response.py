@@ -70,7 +70,7 @@ import pyarrow as pa
 from ..errors import IngestReport, RecordError
 from ..parse import parse_float, parse_int, parse_number
 from ..rows import StudyRows, arm_row, intervention_row, measurement_row, outcome_row, result_group_row, trial_row
-from ..tables import TableSet
+from ..tables import collect
 
 _NAME = "dose_response"
 _DESCRIPTION = (
@@ -655,7 +655,5 @@ def read(
     >>> tables, report = read("../shared/data/dose_response")  # doctest: +SKIP
     """
     report = IngestReport()
-    ts = TableSet()
-    for rows in iter_studies(path, strict=strict, report=report, source_version=source_version):
-        ts.add(rows)
-    return ts.to_arrow(), report
+    studies = iter_studies(path, strict=strict, report=report, source_version=source_version)
+    return collect(studies, report, strict), report
