@@ -16,35 +16,22 @@ import tarfile
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 import pyarrow.parquet as pq
+
+from deepimagine_data.hub import _plain_strings
+from deepimagine_data.sources.aact import REQUIRED
 
 ROOT = Path(__file__).resolve().parents[1]
 DEST = ROOT / "deepimagine_data" / "data"
 
 # AACT tables the reader uses; baseline_* (171k rows of baseline characteristics) are left out to stay small.
-AACT_TABLES = [
-    "studies",
-    "conditions",
-    "keywords",
-    "designs",
-    "design_groups",
-    "interventions",
-    "design_group_interventions",
-    "outcomes",
-    "result_groups",
-    "outcome_analyses",
-    "outcome_analysis_groups",
-    "sponsors",
-    "browse_interventions",
-]
+AACT_TABLES = [*REQUIRED, "keywords", "browse_interventions"]
 
 
 def _write(df: pl.DataFrame, path: Path) -> None:
-    t = df.to_arrow()
-    # polars writes large_string; plain string keeps the schema identical to the source tables.
-    t = t.cast(pa.schema([pa.field(f.name, pa.string() if f.type == pa.large_string() else f.type) for f in t.schema]))
-    pq.write_table(t, path, compression="zstd", compression_level=19, row_group_size=1 << 20)
+    pq.write_table(
+        _plain_strings(df.to_arrow()), path, compression="zstd", compression_level=19, row_group_size=1 << 20
+    )
 
 
 def _sha(path: Path) -> str:
@@ -65,6 +52,7 @@ def aact(shared: Path) -> list[str]:
         df = df.sort(sort)
         _write(df, out / f"{name}.parquet")
         lines.append(f"| {name} | {df.height:,} | `{_sha(out / f'{name}.parquet')[:16]}` |")
+    (out / "LICENSE.GPL-3").write_text(GPL_NOTICE)
     (out / "PROVENANCE.md").write_text(
         "# AACT oncology studies with posted results\n\n"
         "- Source: Merck/bards-aactreveal (R package aactreveal), `data/*.rda`, commit "
