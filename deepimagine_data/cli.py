@@ -1,8 +1,9 @@
-"""The `deepimagine` command line: ingest, download, build."""
+"""The `deepimagine` command line: ingest, download, build, publish."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -53,12 +54,26 @@ def _cmd_curated(module: str):
     return run
 
 
+def _build_options(args: argparse.Namespace):
+    from .pipeline import BuildOptions, parse_date
+    from .splits import Cutoffs
+
+    return BuildOptions(
+        cutoffs=Cutoffs(parse_date(args.validation_start), parse_date(args.test_start)),
+        ctopen_source=args.ctopen_source,
+        ctopen_missing="error" if args.require_ctopen else "skip",
+        exclude_files=tuple(str(p) for p in args.exclude),
+        strict=args.strict,
+    )
+
+
 def cmd_build(args: argparse.Namespace) -> int:
-    from .builders import trials
+    from .builders import bench, pairs, trials
     from .hub import folder_fingerprint
     from .tables import count_table
 
     t0 = time.perf_counter()
+    opts = _build_options(args)
     folder, tables, reports = trials.write(args.out, strict=args.strict)
     flat = {n: s["train"] for n, s in tables.items()}
     trials_t = flat["trials"]
@@ -73,10 +88,28 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"{name:<18}  {rep.read:>7,}  {rep.kept:>7,}  {rep.n_skipped:>7,}")
     print()
     print(f"studies with posted results: {with_results:,}   analyses: {flat['analyses'].num_rows:,}")
-    print(f"fingerprint: {folder_fingerprint(folder)[:16]}   time: {time.perf_counter() - t0:.1f} s")
+    print(f"fingerprint: {folder_fingerprint(folder)[:16]}")
+    print()
+
+    pfolder, ptables, info = pairs.write(args.out, opts)
+    bfolder, btables, _ = bench.write(args.out, opts)
+    print(f"deepimagine/pairs -> {pfolder}        deepimagine/bench -> {bfolder}")
+    print(f"{'config':<16} {'train':>8} {'validation':>11} {'test':>8}")
+    for cfg, splits in [*ptables.items(), ("bench:questions", btables["questions"])]:
+        print(
+            f"{cfg:<16} "
+            + " ".join(f"{splits[s].num_rows:>{w},}" for s, w in (("train", 8), ("validation", 11), ("test", 8)))
+        )
+    print()
+    print(f"{'exclusion list':<24} {'ids':>6}  status")
+    for name, n, status in info["decontamination"].summary():
+        removed = sum(r.get(name, 0) for r in info["removed"].values())
+        print(f"{name:<24} {n:>6,}  {status}; {removed:,} pair rows removed from train")
+    print(f"fingerprints: pairs {folder_fingerprint(pfolder)[:16]}  bench {folder_fingerprint(bfolder)[:16]}")
+    print(f"time: {time.perf_counter() - t0:.1f} s")
     print(
         f'load it: cd {args.out} && python -c "from datasets import load_dataset; '
-        f"print(load_dataset('deepimagine/trials', 'trials'))\""
+        f"print(load_dataset('deepimagine/pairs', 'strict_arm'))\""
     )
     return 0
 
@@ -158,16 +191,43 @@ def build_parser() -> argparse.ArgumentParser:
 
     ctgov_download.add_cli(dsub)
 
+    from . import publish
+
+    publish.add_cli(sub)
+
     b = sub.add_parser(
         "build",
         help="build the hub datasets from the embedded real data",
         description="Ingests the embedded snapshot (AACT oncology studies with posted results and "
-        "the curated per-arm sources) and writes OUT/deepimagine/trials: one config per "
-        "table as parquet plus a README.md card with `configs:`. Run from OUT, "
-        "load_dataset('deepimagine/trials', 'trials') works offline.",
+        "the curated per-arm sources) and writes three datasets under OUT as parquet plus a README.md card "
+        "with `configs:`: OUT/deepimagine/trials (the six tables), OUT/deepimagine/pairs (strict_arm, "
+        "strict_dose, strict_outcome; train/validation/test by results-first-posted date) and "
+        "OUT/deepimagine/bench (questions). Reads CT Open's pickles (--ctopen-source, $DEEPIMAGINE_CTOPEN_DIR, "
+        "the download cache or the pinned GitHub commit) to remove its trials from training splits. Run from "
+        "OUT, load_dataset('deepimagine/pairs', 'strict_arm') works offline.",
     )
     b.add_argument("--out", type=Path, default=Path("hub"), help="hub root directory (default: ./hub)")
     b.add_argument("--strict", action="store_true", help="fail on the first bad record")
+    b.add_argument("--validation-start", default="2020-01-01", help="first results-posted date of validation")
+    b.add_argument("--test-start", default="2021-01-01", help="first results-posted date of test")
+    b.add_argument(
+        "--ctopen-source",
+        default=os.environ.get("DEEPIMAGINE_CTOPEN_DIR"),
+        help="CT Open pickles: a directory, a .pickle file or a URL (default: $DEEPIMAGINE_CTOPEN_DIR, else the "
+        "cache, else download from the pinned commit)",
+    )
+    b.add_argument(
+        "--require-ctopen",
+        action="store_true",
+        help="fail if a CT Open edition cannot be loaded (default: build, warn, and say so in the cards)",
+    )
+    b.add_argument(
+        "--exclude",
+        type=Path,
+        action="append",
+        default=[],
+        help="a file of NCT ids (one per line, or CSV/JSONL with nct_id) removed from training splits; repeatable",
+    )
     b.set_defaults(func=cmd_build)
     return p
 

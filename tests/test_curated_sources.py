@@ -272,7 +272,10 @@ def test_dose_response_alog_nct01263470(dr_tables):
         "alogliptin 50",
     ]
     assert "dose (units not stated in source): 6.25" in arms[1]["description"]
-    assert all(a["dose_value"] is None and a["dose_unit"] is None for a in arms)  # no unit in the source
+    # the source states no unit: the number is kept, the unit stays unknown (never guessed); placebo is dose 0
+    assert [a["dose_value"] for a in arms] == [0.0, 6.25, 12.5, 25.0, 50.0]
+    assert arms[0]["dose_text"] == "0 (placebo)"
+    assert all(a["dose_unit"] is None for a in arms)
     (o,) = [o for o in _rows(tables["outcomes"]) if o["trial_id"] == tid]
     assert o["title"] == "Change from baseline in HbA1c"
     assert (o["param_type"], o["dispersion_type"]) == ("MEAN", "STANDARD_ERROR")

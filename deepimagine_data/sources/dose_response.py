@@ -31,10 +31,12 @@ Mapping:
 - ``arms``: one protocol arm per dose arm (agent + dose), titled from the source values: ``"Ixekizumab 80 mg Q2W"``
   (psoriasis: ``agent dose_mg mg freq``), ``"fluoxetine 20 mg"`` (ssri, documented in mg), ``"alogliptin 6.25"``
   where the dose is a *standardised* dose whose unit the source does not state (alog_pcfb, gout, osteopain,
-  triptans, glycobrom, migraine): the title then carries no unit, the parsed ``dose_value`` stays null and the
-  description says ``"dose (units not stated in source): 6.25"``. Dose 0 is placebo in both packages: such arms
-  are titled ``"Placebo"``. The weight-banded ustekinumab dose ``45/90`` mg keeps its text in the title, but the
-  parsed dose is cleared (the parser would read "90 mg", which is only the dose above 100 kg).
+  triptans, glycobrom, migraine): the title then carries no unit, ``dose_value`` holds the number with
+  ``dose_unit`` null (unknown) and the description says ``"dose (units not stated in source): 6.25"``. Dose 0 is
+  placebo in both packages: such arms are titled ``"Placebo"`` and carry ``dose_value`` 0 (``dose_text``
+  ``"0 (placebo)"``, unit null), the zero point the packages' dose-response models give them. The weight-banded
+  ustekinumab dose ``45/90`` mg keeps its text in the title, but the parsed dose is cleared (the parser would
+  read "90 mg", which is only the dose above 100 kg).
 - ``interventions``: one per agent as spelled in the source (gout abbreviates: Allo, Arha, Benz, Febu, Plac, RDEA).
   Dose-0 arms of a drug (alog_pcfb codes its placebo arms as ``alogliptin`` dose 0; glycobrom, migraine) get a
   ``Placebo`` intervention, the source's agent staying in the arm description. Migraine names no drug, so its
@@ -394,6 +396,10 @@ class _Arm:
     agent: str | None
     clear_dose: bool
     index: int = 0
+    # a standardised dose whose unit the source does not state: the number is kept, the unit stays unknown
+    unitless_dose: float | None = None
+    # dose 0 of the dose-response model (placebo): kept as dose 0, the zero point of a dose-ranging trial
+    zero_dose: bool = False
 
 
 def _arm_for(d: Dataset, r: dict, tid: str, where: str) -> _Arm:
@@ -443,7 +449,16 @@ def _arm_for(d: Dataset, r: dict, tid: str, where: str) -> _Arm:
     for col in d.extra_arm_cols:
         if r.get(col) is not None:
             desc.append(f"{col}={r[col]}")
-    return _Arm(key=key, title=title, description="; ".join(desc), agent=agent, clear_dose=clear)
+    unitless = dose if ("dose_mg" not in c and not d.dose_unit and not placebo) else None
+    return _Arm(
+        key=key,
+        title=title,
+        description="; ".join(desc),
+        agent=agent,
+        clear_dose=clear,
+        unitless_dose=unitless,
+        zero_dose=placebo and dose == 0,
+    )
 
 
 def study_rows(
@@ -512,6 +527,12 @@ def study_rows(
         )
         if a.clear_dose:
             row.update(dose_value=None, dose_unit=None, dose_frequency=None, dose_route=None, dose_text=None)
+        elif a.unitless_dose is not None:
+            row.update(
+                dose_value=a.unitless_dose, dose_unit=None, dose_text=f"{_fmt_num(a.unitless_dose)} ({UNSTATED})"
+            )
+        elif a.zero_dose:
+            row.update(dose_value=0.0, dose_unit=None, dose_frequency=None, dose_route=None, dose_text="0 (placebo)")
 
     agents: dict[str, list[str]] = {}
     for a in arms.values():

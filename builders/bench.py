@@ -1,0 +1,142 @@
+"""deepimagine/bench: the package's own outcome-prediction benchmark, questions in CT Open's shape.
+
+From posted analyses of real trials: 3-way comparative questions where the benefit is known, 2-way any-difference
+questions otherwise, non-inferiority questions for non-inferiority analyses, and implicit-arm "endpoint met"
+questions where derivable. The temporal ``test`` split (results first posted from 2021-01-01) is the benchmark;
+``train``/``validation`` exist for baselines, with CT Open's trials removed from ``train``.
+
+Example record (config ``questions``, split ``test``; AACT NCT03584009)::
+
+    {"question_id": "NCT03584009:O0:OG001|OG000:difference_2way", "category": "2-way explicit",
+     "question_type": "difference_2way", "arms_mode": "explicit", "answer_index": 1, "p_value": 0.7286,
+     "alpha": 0.05, "significance": "not_significant", "prompt": "You predict the results of clinical trials...", ...}
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from string import Template
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from datasets import Dataset, DatasetDict, Features
+
+from deepimagine_data import __version__
+from deepimagine_data.pipeline import BuildOptions, default_options
+from deepimagine_data.questions import QUESTIONS
+
+_NAME = "deepimagine/bench"
+_DESCRIPTION = (
+    "Clinical-trial outcome prediction questions in CT Open's shape (2-way/3-way, explicit/implicit arms) from "
+    "posted analyses of real trials, split by results-first-posted date."
+)
+_CITATION = """@misc{deepimagine2026,
+  title = {DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining},
+  year = {2026},
+  eprint = {2604.23054},
+  archivePrefix = {arXiv}
+}"""
+_LICENSE = "other"
+_HOMEPAGE = "https://clinicaltrials.gov"
+SOURCE_VERSION = "embedded-snapshot-1"
+VERSION = "0.1.0"
+CONFIGS = ["questions"]
+SPLITS = ["train", "validation", "test"]
+FEATURES: dict[str, Features] = {"questions": Features.from_arrow_schema(QUESTIONS)}
+ID_COLUMNS = {"questions": "question_id"}
+
+
+def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[str, pa.Table]], dict]:
+    from deepimagine_data import pipeline
+    from deepimagine_data.questions import build_questions
+
+    opts = options or default_options()
+    tables, reports = pipeline.corpus(opts.strict)
+    q = build_questions(tables, pipeline.comparisons(opts.strict), pipeline.licenses())
+    split, assignment, deco, removed = pipeline.split_all({"questions": q}, opts)
+    return split, {"reports": reports, "assignment": assignment, "decontamination": deco, "removed": removed}
+
+
+def recompute_labels(config: str, row: dict) -> dict:
+    from deepimagine_data.pairs.comparisons import recompute_label
+    from deepimagine_data.pairs.render import options_for
+    from deepimagine_data.questions import endpoint_options
+
+    out = recompute_label(row)
+    merged = {**row, **out}
+    if row["question_type"] == "endpoint_2way":
+        out["options"] = endpoint_options()
+        out["answer_index"] = {"met": 0, "not_met": 1}.get(out["superiority"])
+    else:
+        _, out["options"], out["answer_index"] = options_for(merged, row["a_title"], row["b_title"])
+    return out
+
+
+def build(config: str = "questions", options: BuildOptions | None = None) -> DatasetDict:
+    from datasets.table import InMemoryTable
+
+    tables, _ = build_tables(options)
+    return DatasetDict(
+        {s: Dataset(InMemoryTable(t.cast(FEATURES[config].arrow_schema))) for s, t in tables[config].items()}
+    )
+
+
+def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint: str) -> tuple[str, dict]:
+    from deepimagine_data.cards.common import decontamination_rows, source_rows, split_rule
+
+    rows = []
+    for split in SPLITS:
+        t = tables["questions"][split]
+        if not t.num_rows:
+            rows.append(f"| {split} | - | 0 | 0 | - |")
+            continue
+        for cat in ("2-way explicit", "3-way explicit", "2-way implicit"):
+            s = t.filter(pc.equal(t.column("category"), cat))
+            n_trials = pc.count_distinct(s.column("trial_id")).as_py() if s.num_rows else 0
+            vc = pc.value_counts(s.column("answer_index")).to_pylist() if s.num_rows else []
+            bal = (
+                ", ".join(
+                    f"option {d['values']}: {d['counts'] / s.num_rows:.0%}"
+                    for d in sorted(vc, key=lambda d: d["values"])
+                )
+                or "-"
+            )
+            rows.append(f"| {split} | {cat} | {s.num_rows:,} | {n_trials:,} | {bal} |")
+    all_rows = pa.concat_tables(list(tables["questions"].values()))
+    body = Template(_card_path().read_text(encoding="utf-8")).substitute(
+        version=VERSION,
+        count_rows="\n".join(rows),
+        split_rule=split_rule(info["assignment"]),
+        decontamination_rows=decontamination_rows(info["decontamination"], info["removed"]),
+        source_rows=source_rows(all_rows),
+        citation=_CITATION,
+        package_version=__version__,
+        fingerprint=fingerprint,
+    )
+    meta = {
+        "license": _LICENSE,
+        "pretty_name": "DeepImagine trial-outcome benchmark",
+        "language": ["en"],
+        "task_categories": ["question-answering", "text-classification"],
+        "tags": ["clinical-trials", "benchmark", "ct-open", "medical"],
+        "size_categories": ["1K<n<10K"],
+    }
+    return body, meta
+
+
+def _card_path() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("deepimagine_data.cards") / "bench.md"))
+
+
+def write(out_root: str | os.PathLike, options: BuildOptions | None = None):
+    from deepimagine_data.hub import write_hub_dataset
+    from deepimagine_data.tables import table_fingerprint
+
+    tables, info = build_tables(options)
+    fp = table_fingerprint({f"questions/{s}": t for s, t in tables["questions"].items()})
+    body, meta = render_card(tables, info, fp)
+    folder = write_hub_dataset(out_root, _NAME, tables, body, card_meta=meta, default_config="questions")
+    return folder, tables, info

@@ -1,0 +1,151 @@
+"""deepimagine/pairs: strict counterfactual pairs from inside one trial (one factor changes), with TRL-standard text.
+
+Configs ``strict_arm`` (two arms, one outcome), ``strict_dose`` (two doses of one intervention, one outcome) and
+``strict_outcome`` (same two arms, two outcomes); splits by results-first-posted date; CT Open's trials and user
+exclusion lists removed from ``train``. Every row keeps the source values its label was computed from.
+
+Example record (config ``strict_dose``; MBNMAdose ``alog_pcfb``, trial NCT00286429)::
+
+    {"pair_id": "strict_dose:dose_response/alog_pcfb/NCT00286429:O0:OG001|OG002", "kind": "strict_dose",
+     "changed_factor": "dose", "a_title": "alogliptin 12.5", "b_title": "alogliptin 25", "a_value": -0.84,
+     "b_value": -0.81, "computed_test": "welch_t", "significance": "not_significant",
+     "prompt": "You predict the results of clinical trials ...", "completion": "... DECISION: (0.0, 1.0)", ...}
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from string import Template
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from datasets import Dataset, DatasetDict, Features
+
+from deepimagine_data import __version__
+from deepimagine_data.pairs.strict import KINDS, PAIRS
+from deepimagine_data.pipeline import BuildOptions, default_options
+
+_NAME = "deepimagine/pairs"
+_DESCRIPTION = (
+    "Strict counterfactual pairs from real trials with posted results: two arms, two doses, or two outcome measures "
+    "of one trial, labelled from the posted analysis or the per-arm values, with prompt/completion text."
+)
+_CITATION = """@misc{deepimagine2026,
+  title = {DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining},
+  year = {2026},
+  eprint = {2604.23054},
+  archivePrefix = {arXiv}
+}"""
+_LICENSE = "other"  # per-source licenses in the `license` column and the card
+_HOMEPAGE = "https://clinicaltrials.gov"
+SOURCE_VERSION = "embedded-snapshot-1"
+VERSION = "0.1.0"
+CONFIGS = list(KINDS)
+SPLITS = ["train", "validation", "test"]
+FEATURES: dict[str, Features] = {k: Features.from_arrow_schema(PAIRS) for k in KINDS}
+ID_COLUMNS = {k: "pair_id" for k in KINDS}
+
+_MEANING = {
+    "strict_arm": "two arms of one trial on one outcome (dose pairs excluded)",
+    "strict_dose": "two doses of one intervention in one trial, one outcome",
+    "strict_outcome": "the same two arms of one trial on two outcome measures",
+}
+
+
+def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[str, pa.Table]], dict]:
+    """config -> split -> table, plus the build info the card shows (splits, exclusions, removed rows)."""
+    from deepimagine_data import pipeline
+    from deepimagine_data.pairs.strict import build_pairs
+
+    opts = options or default_options()
+    tables, reports = pipeline.corpus(opts.strict)
+    pairs = build_pairs(tables, pipeline.licenses(), pipeline.comparisons(opts.strict))
+    split, assignment, deco, removed = pipeline.split_all(pairs, opts)
+    return split, {"reports": reports, "assignment": assignment, "decontamination": deco, "removed": removed}
+
+
+def recompute_labels(config: str, row: dict) -> dict:
+    """The label fields and answer index recomputed from the source values stored in ``row``."""
+    from deepimagine_data.pairs.comparisons import recompute_label
+    from deepimagine_data.pairs.render import options_for
+
+    out = recompute_label(row)
+    _, options, answer = options_for({**row, **out}, row["a_title"], row["b_title"])
+    out["options"], out["answer_index"] = options, answer
+    if config == "strict_outcome" and row["anchor_significance_source"] == "posted_p_value":
+        from deepimagine_data import labels
+
+        out["anchor_significance"] = labels.significance(
+            row["anchor_p_value"], row["anchor_p_value_modifier"], row["anchor_alpha"]
+        )
+    return out
+
+
+def build(config: str = "strict_arm", options: BuildOptions | None = None) -> DatasetDict:
+    from datasets.table import InMemoryTable
+
+    tables, _ = build_tables(options)
+    return DatasetDict(
+        {s: Dataset(InMemoryTable(t.cast(FEATURES[config].arrow_schema))) for s, t in tables[config].items()}
+    )
+
+
+def _balance(t: pa.Table) -> str:
+    vc = pc.value_counts(t.column("significance")).to_pylist()
+    n = t.num_rows or 1
+    return ", ".join(f"{d['values']} {d['counts'] / n:.0%}" for d in sorted(vc, key=lambda d: d["values"]))
+
+
+def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint: str) -> tuple[str, dict]:
+    from deepimagine_data.cards.common import decontamination_rows, source_rows, split_rule
+
+    rows = []
+    for cfg in CONFIGS:
+        for split in SPLITS:
+            t = tables[cfg][split]
+            n_trials = pc.count_distinct(t.column("trial_id")).as_py() if t.num_rows else 0
+            per_arm = pc.sum(pc.is_valid(t.column("a_value"))).as_py() or 0 if t.num_rows else 0
+            bal = _balance(t) if t.num_rows else "-"
+            qt = pc.value_counts(t.column("question_type")).to_pylist() if t.num_rows else []
+            qts = ", ".join(f"{d['values']} {d['counts']:,}" for d in sorted(qt, key=lambda d: d["values"])) or "-"
+            rows.append(f"| `{cfg}` | {split} | {t.num_rows:,} | {n_trials:,} | {per_arm:,} | {bal} | {qts} |")
+    all_rows = pa.concat_tables([t for s in tables.values() for t in s.values()])
+    body = Template(_card_path().read_text(encoding="utf-8")).substitute(
+        version=VERSION,
+        meaning_rows="\n".join(f"| `{k}` | {v} |" for k, v in _MEANING.items()),
+        count_rows="\n".join(rows),
+        split_rule=split_rule(info["assignment"]),
+        decontamination_rows=decontamination_rows(info["decontamination"], info["removed"]),
+        source_rows=source_rows(all_rows),
+        citation=_CITATION,
+        package_version=__version__,
+        fingerprint=fingerprint,
+    )
+    meta = {
+        "license": _LICENSE,
+        "pretty_name": "DeepImagine strict counterfactual pairs",
+        "language": ["en"],
+        "task_categories": ["text-generation"],
+        "tags": ["clinical-trials", "counterfactual", "trl", "medical"],
+        "size_categories": ["10K<n<100K"],
+    }
+    return body, meta
+
+
+def _card_path() -> Path:
+    from importlib import resources
+
+    return Path(str(resources.files("deepimagine_data.cards") / "pairs.md"))
+
+
+def write(out_root: str | os.PathLike, options: BuildOptions | None = None):
+    """Write ``out_root/deepimagine/pairs`` (parquet per config and split + README card)."""
+    from deepimagine_data.hub import write_hub_dataset
+    from deepimagine_data.tables import table_fingerprint
+
+    tables, info = build_tables(options)
+    fp = table_fingerprint({f"{c}/{s}": t for c, ss in tables.items() for s, t in ss.items()})
+    body, meta = render_card(tables, info, fp)
+    folder = write_hub_dataset(out_root, _NAME, tables, body, card_meta=meta, default_config="strict_arm")
+    return folder, tables, info

@@ -1,0 +1,283 @@
+"""Strict counterfactual pairs: inside one trial, exactly one factor changes.
+
+- ``strict_arm`` — one outcome, two arms (treatment vs comparator, or any posted two-group comparison): the anchor
+  is arm ``a`` on the outcome, the target is arm ``b``; the label is the comparison of ``b`` against ``a``.
+- ``strict_dose`` — the same, where both arms give the same single intervention at different parsed doses (same
+  unit, or both of unstated unit); ``a`` is the lower dose. Dose pairs are not repeated in ``strict_arm``.
+- ``strict_outcome`` — the same two arms, two outcome measures: the anchor is the comparison on one outcome (its
+  result known), the target the comparison on another. Anchors are the first three outcomes of the arm pair
+  (primary outcomes first), so a trial with many outcomes adds pairs linearly, not quadratically.
+
+Example (``strict_arm``, AACT NCT03584009)::
+
+    {"pair_id": "strict_arm:NCT03584009:O0:OG001|OG000", "kind": "strict_arm", "changed_factor": "arm",
+     "a_title": "Fulvestrant", "b_title": "Venetoclax + Fulvestrant", "p_value": 0.7286, "alpha": 0.05,
+     "significance": "not_significant", "question_type": "difference_2way", "answer_index": 1,
+     "completion": "... DECISION: (0.0, 1.0)", "source": "aact", ...}
+
+Citation: DeepImagine (arXiv 2604.23054), section on strict counterfactual pairs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pyarrow as pa
+
+from .comparisons import Corpus, all_comparisons, comparison, norm_title
+from .render import arm_block, options_for, outcome_block, render_pair, result_text
+
+KINDS = ("strict_arm", "strict_dose", "strict_outcome")
+OUTCOME_ANCHORS = 3
+
+S, F, I, B, D = pa.string(), pa.float64(), pa.int64(), pa.bool_(), pa.date32()
+LS = pa.list_(S)
+_SIDE = [
+    ("group_id", S),
+    ("title", S),
+    ("description", S),
+    ("arm_type", S),
+    ("interventions", LS),
+    ("dose_value", F),
+    ("dose_unit", S),
+    ("dose_text", S),
+    ("dose_frequency", S),
+    ("value", F),
+    ("n", I),
+    ("spread", F),
+    ("dispersion_type", S),
+]
+# One schema for the three strict configs, so they concatenate; fields a kind does not use are null.
+PAIRS = pa.schema(
+    [
+        ("pair_id", S),
+        ("kind", S),
+        ("changed_factor", S),
+        ("trial_id", S),
+        ("nct_id", S),
+        ("source", S),
+        ("source_version", S),
+        ("license", S),
+        ("results_first_posted_date", D),
+        ("brief_title", S),
+        ("phase", S),
+        ("conditions", LS),
+        ("outcome_id", S),
+        ("outcome_title", S),
+        ("outcome_type", S),
+        ("outcome_time_frame", S),
+        ("unit_of_measure", S),
+        ("comparison_id", S),
+        ("roles_source", S),
+        ("dose_match", S),
+        *[(f"a_{k}", t) for k, t in _SIDE],
+        *[(f"b_{k}", t) for k, t in _SIDE],
+        ("param_type", S),
+        ("analysis_id", S),
+        ("n_posted_analyses", I),
+        ("non_inferiority_type", S),
+        ("is_non_inferiority", B),
+        ("p_value", F),
+        ("p_value_modifier", S),
+        ("p_value_raw", S),
+        ("alpha", F),
+        ("alpha_source", S),
+        ("statistical_method", S),
+        ("estimate_type", S),
+        ("estimate_value", F),
+        ("ci_lower", F),
+        ("ci_upper", F),
+        ("ci_percent", F),
+        ("ci_sides", S),
+        ("reference_text", S),
+        ("computed_test", S),
+        ("computed_p_value", F),
+        ("change", F),
+        ("change_kind", S),
+        ("significance", S),
+        ("significance_source", S),
+        ("direction", S),
+        ("direction_source", S),
+        ("polarity", S),
+        ("polarity_rule", S),
+        ("benefit_polarity", S),
+        ("benefit", S),
+        ("decision3", S),
+        ("superiority", S),
+        ("anchor_outcome_id", S),
+        ("anchor_outcome_title", S),
+        ("anchor_comparison_id", S),
+        ("anchor_analysis_id", S),
+        ("anchor_p_value", F),
+        ("anchor_p_value_modifier", S),
+        ("anchor_alpha", F),
+        ("anchor_significance", S),
+        ("anchor_significance_source", S),
+        ("anchor_benefit", S),
+        ("anchor_result", S),
+        ("question_type", S),
+        ("options", LS),
+        ("answer_index", I),
+        ("rationale", S),
+        ("prompt", S),
+        ("completion", S),
+        ("messages", pa.list_(pa.struct([("role", S), ("content", S)]))),
+        ("template_version", S),
+        ("template_sha256", S),
+    ]
+)
+_ANCHOR_KEYS = [n for n in PAIRS.names if n.startswith("anchor_")]
+
+
+def _base(c: Corpus, rec: dict, kind: str, factor: str, licenses: dict[str, str]) -> dict:
+    t, o = c.trials[rec["trial_id"]], c.outcomes[rec["outcome_id"]]
+    row = {k: rec.get(k) for k in PAIRS.names if k in rec}
+    row.update(
+        pair_id=f"{kind}:{rec['comparison_id']}",
+        kind=kind,
+        changed_factor=factor,
+        nct_id=t["nct_id"],
+        source=t["source"],
+        source_version=t["source_version"],
+        license=licenses.get(t["source"], "see source"),
+        results_first_posted_date=t["results_first_posted_date"],
+        brief_title=t["brief_title"],
+        phase=t["phase"],
+        conditions=t["conditions"],
+        outcome_title=o["title"],
+        outcome_type=o["outcome_type"],
+        outcome_time_frame=o["time_frame"],
+        unit_of_measure=o["unit_of_measure"],
+    )
+    for k in _ANCHOR_KEYS:
+        row[k] = None
+    qt, opts, ans = options_for(rec, rec["a_title"], rec["b_title"])
+    row.update(question_type=qt, options=opts, answer_index=ans, rationale=result_text(rec))
+    return row
+
+
+def _side(rec: dict, s: str) -> str:
+    return arm_block(rec[f"{s}_title"], rec[f"{s}_description"], rec[f"{s}_dose_text"], rec[f"{s}_dose_unit"])
+
+
+def arm_pair(c: Corpus, rec: dict, kind: str, licenses: dict[str, str]) -> dict:
+    factor = "dose" if kind == "strict_dose" else "arm"
+    row = _base(c, rec, kind, factor, licenses)
+    o = c.outcomes[rec["outcome_id"]]
+    known = f"per-arm result: {v}" if (v := _value(rec, "a")) else "its per-arm result was not posted in the source"
+    anchor = f"{_side(rec, 'a')}; {outcome_block(o)}; {known}."
+    if kind != "strict_dose":
+        change = f'the arm changes from "{rec["a_title"]}" to "{rec["b_title"]}"'
+    elif rec["a_dose_value"] == rec["b_dose_value"]:
+        change = (
+            f"the dosing frequency changes from {rec['a_dose_frequency']} to {rec['b_dose_frequency']} "
+            f"(same intervention, same dose {rec['a_dose_text']})"
+        )
+    else:
+        change = f"the dose changes from {rec['a_dose_text']} to {rec['b_dose_text']} (same intervention)"
+    target = f"{_side(rec, 'b')}; same outcome measure, compared with the anchor arm."
+    row.update(render_pair(row, anchor, change, target))
+    return row
+
+
+def _value(rec: dict, side: str) -> str | None:
+    from .render import arm_value_text
+
+    return arm_value_text(rec, side)
+
+
+def outcome_pair(c: Corpus, anchor: dict, target: dict, licenses: dict[str, str]) -> dict:
+    row = _base(c, target, "strict_outcome", "outcome", licenses)
+    row["pair_id"] = f"strict_outcome:{anchor['outcome_id']}>{target['comparison_id']}"
+    ao, to = c.outcomes[anchor["outcome_id"]], c.outcomes[target["outcome_id"]]
+    row.update(
+        anchor_outcome_id=anchor["outcome_id"],
+        anchor_outcome_title=ao["title"],
+        anchor_comparison_id=anchor["comparison_id"],
+        anchor_analysis_id=anchor["analysis_id"],
+        anchor_p_value=anchor["p_value"]
+        if anchor["significance_source"] == "posted_p_value"
+        else anchor["computed_p_value"],
+        anchor_p_value_modifier=anchor["p_value_modifier"],
+        anchor_alpha=anchor["alpha"],
+        anchor_significance=anchor["significance"],
+        anchor_significance_source=anchor["significance_source"],
+        anchor_benefit=anchor["benefit"],
+        anchor_result=result_text(anchor),
+    )
+    arms = f"{_side(target, 'b')} compared with {_side(target, 'a')}"
+    a_block = f"{arms}; {outcome_block(ao)}. Result: {row['anchor_result']}"
+    change = f'the outcome measure changes from "{ao["title"]}" to "{to["title"]}" (same two arms)'
+    t_block = f"the same two arms; {outcome_block(to)}."
+    row.update(render_pair(row, a_block, change, t_block))
+    return row
+
+
+def build_pairs(
+    tables: dict[str, pa.Table], licenses: dict[str, str] | None = None, comparisons: list[dict] | None = None
+) -> dict[str, pa.Table]:
+    """kind -> table of pairs (schema ``PAIRS``), rows sorted by ``pair_id``. Pairs whose label is unknown
+    (no p-value, no per-arm values) are not kept: a pair is training signal only with a label."""
+    c = Corpus.from_tables(tables)
+    comps = comparisons if comparisons is not None else all_comparisons(c)
+    licenses = licenses or {}
+    rows: dict[str, list[dict]] = {k: [] for k in KINDS}
+    for rec in comps:
+        if rec["significance"] == "unknown":
+            continue
+        kind = "strict_dose" if rec["dose_match"] else "strict_arm"
+        row = arm_pair(c, rec, kind, licenses)
+        if row["answer_index"] is not None:
+            rows[kind].append(row)
+
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for rec in comps:
+        if rec["significance"] != "unknown":
+            key = (rec["trial_id"], frozenset((norm_title(rec["a_title"]), norm_title(rec["b_title"]))))
+            groups[key].append(rec)
+    for _, recs in sorted(groups.items(), key=lambda kv: (kv[0][0], sorted(kv[0][1]))):
+        # titles must identify the arms: two groups of one outcome with the same title are not matchable
+        if len({r["outcome_id"] for r in recs}) != len(recs) or len(recs) < 2:
+            continue
+        recs.sort(
+            key=lambda r: (
+                c.outcomes[r["outcome_id"]]["outcome_type"] != "PRIMARY",
+                c.outcomes[r["outcome_id"]]["outcome_index"],
+            )
+        )
+        first = recs[0]
+        oriented = [first]
+        for r in recs[1:]:
+            if norm_title(r["a_title"]) != norm_title(first["a_title"]):
+                # same arms, listed the other way round: re-derive the label with the anchor's roles
+                analysis = _analysis(c, r["analysis_id"])
+                r = comparison(
+                    c,
+                    r["outcome_id"],
+                    r["b_group_id"],
+                    r["a_group_id"],
+                    first["roles_source"],
+                    analysis,
+                    r["n_posted_analyses"],
+                )
+            oriented.append(r)
+        for anchor in oriented[:OUTCOME_ANCHORS]:
+            for target in oriented:
+                if target is anchor:
+                    continue
+                row = outcome_pair(c, anchor, target, licenses)
+                if row["answer_index"] is not None:
+                    rows["strict_outcome"].append(row)
+
+    out = {}
+    for k, rs in rows.items():
+        rs.sort(key=lambda r: r["pair_id"])
+        out[k] = pa.Table.from_pylist(rs, schema=PAIRS)
+    return out
+
+
+def _analysis(c: Corpus, analysis_id: str | None) -> dict | None:
+    if analysis_id is None:
+        return None
+    outcome_id = analysis_id.rsplit(":", 1)[0]
+    return next(r for r in c.analyses[outcome_id] if r["analysis_id"] == analysis_id)
