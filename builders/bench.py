@@ -49,12 +49,10 @@ ID_COLUMNS = {"questions": "question_id"}
 
 def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[str, pa.Table]], dict]:
     from deepimagine_data import pipeline
-    from deepimagine_data.questions import build_questions
 
     opts = options or default_options()
-    tables, reports = pipeline.corpus(opts.strict)
-    q = build_questions(tables, pipeline.comparisons(opts.strict), pipeline.licenses())
-    split, assignment, deco, removed = pipeline.split_all({"questions": q}, opts)
+    _, reports = pipeline.corpus(opts.strict)
+    split, assignment, deco, removed = pipeline.split_all({"questions": pipeline.questions(opts.strict)}, opts)
     return split, {"reports": reports, "assignment": assignment, "decontamination": deco, "removed": removed}
 
 

@@ -56,12 +56,10 @@ _MEANING = {
 def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[str, pa.Table]], dict]:
     """config -> split -> table, plus the build info the card shows (splits, exclusions, removed rows)."""
     from deepimagine_data import pipeline
-    from deepimagine_data.pairs.strict import build_pairs
 
     opts = options or default_options()
-    tables, reports = pipeline.corpus(opts.strict)
-    pairs = build_pairs(tables, pipeline.licenses(), pipeline.comparisons(opts.strict))
-    split, assignment, deco, removed = pipeline.split_all(pairs, opts)
+    _, reports = pipeline.corpus(opts.strict)
+    split, assignment, deco, removed = pipeline.split_all(pipeline.strict_pairs(opts.strict), opts)
     return split, {"reports": reports, "assignment": assignment, "decontamination": deco, "removed": removed}
 
 

@@ -39,8 +39,17 @@ class Decontamination:
 
     def summary(self) -> list[tuple[str, int, str]]:
         rows = [(name, len(ids), "loaded") for name, ids in sorted(self.lists.items())]
-        rows += [(name, 0, f"skipped: {why}") for name, why in sorted(self.skipped.items())]
+        rows += [(name, 0, f"not loaded: {_short(why)}") for name, why in sorted(self.skipped.items())]
         return rows
+
+
+def _short(why: str) -> str:
+    """The first clause of a loader's message (the full text goes to stderr during the build)."""
+    if why.startswith("could not download"):
+        return "download failed (no network?)"
+    if "not found" in why:
+        return "no local copy, " + why.split(" not found")[0].rsplit("/", 1)[-1] + " not found"
+    return why.split(". ")[0][:120]
 
 
 def default_options() -> BuildOptions:
@@ -67,6 +76,23 @@ def comparisons(strict: bool = False) -> list[dict]:
 
     tables, _ = corpus(strict)
     return all_comparisons(Corpus.from_tables(tables))
+
+
+@lru_cache(maxsize=2)
+def strict_pairs(strict: bool = False) -> dict[str, pa.Table]:
+    """kind -> all strict pairs (before splitting); cached, tables are immutable."""
+    from .pairs.strict import build_pairs
+
+    tables, _ = corpus(strict)
+    return build_pairs(tables, licenses(), comparisons(strict))
+
+
+@lru_cache(maxsize=2)
+def questions(strict: bool = False) -> pa.Table:
+    from .questions import build_questions
+
+    tables, _ = corpus(strict)
+    return build_questions(tables, comparisons(strict), licenses())
 
 
 @lru_cache(maxsize=8)

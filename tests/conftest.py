@@ -13,6 +13,11 @@ import pytest  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
+# CT Open is never committed: builds in tests decontaminate against the shared local copy when it is there
+# (a machine without it and without network records the edition as not loaded, as a user's build would).
+if (SHARED / "ct_open").is_dir():
+    os.environ.setdefault("DEEPIMAGINE_CTOPEN_DIR", str(SHARED / "ct_open"))
+
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:

@@ -65,5 +65,30 @@ def test_no_trial_in_two_splits(builder):
     for cfg, splits in tables.items():
         seen: dict[str, str] = {}
         for split, t in splits.items():
-            for tid in pc.unique(t.column("trial_id")).to_pylist():
-                assert seen.setdefault(tid, split) == split, (cfg, tid)
+            keys = ["trial_id"] + (["nct_id"] if "nct_id" in t.column_names else [])
+            for key in keys:
+                for tid in pc.unique(t.column(key)).to_pylist():
+                    if tid is not None:
+                        assert seen.setdefault(f"{key}:{tid}", split) == split, (cfg, key, tid)
+
+
+def test_splits_are_declared(builder):
+    mod, tables = builder
+    for cfg, splits in tables.items():
+        assert list(splits) == list(mod.SPLITS), cfg
+
+
+def test_labels_recompute_from_stored_source_values(builder):
+    """Every label field equals what the builder's rule gives from the source values kept in the same row."""
+    mod, tables = builder
+    if not hasattr(mod, "recompute_labels"):
+        pytest.skip(f"{mod.__name__} has no labels")
+    checked = 0
+    for cfg, splits in tables.items():
+        for split, t in splits.items():
+            for row in t.to_pylist():
+                expected = mod.recompute_labels(cfg, row)
+                for k, v in expected.items():
+                    assert row[k] == v, (cfg, split, row[mod.ID_COLUMNS[cfg]], k, row[k], v)
+                checked += 1
+    assert checked > 1000

@@ -1,0 +1,205 @@
+"""Strict pairs on the embedded real data: counts, real records, labels recomputed by hand from source values."""
+
+from __future__ import annotations
+
+import math
+
+import pyarrow as pa
+import pytest
+from scipy import stats
+
+from deepimagine_data import pipeline
+from deepimagine_data.pairs import comparisons as cmp
+from deepimagine_data.pairs.render import parse_decision, template_dir, templates
+
+
+@pytest.fixture(scope="module")
+def pairs() -> dict[str, list[dict]]:
+    return {k: t.to_pylist() for k, t in pipeline.strict_pairs().items()}
+
+
+def _one(rows, **kw):
+    hits = [r for r in rows if all(r[k] == v for k, v in kw.items())]
+    assert len(hits) == 1, (kw, len(hits))
+    return hits[0]
+
+
+def test_counts_meet_the_issue(pairs):
+    assert len(pairs["strict_arm"]) >= 5000
+    assert len(pairs["strict_outcome"]) >= 5000
+    with_values = [r for r in pairs["strict_dose"] if r["a_value"] is not None and r["b_value"] is not None]
+    assert len(with_values) >= 300
+
+
+def test_posted_analysis_pair_nct03584009(pairs):
+    # AACT: Venetoclax + Fulvestrant vs Fulvestrant (ACTIVE_COMPARATOR), Cochran-Mantel-Haenszel p = 0.7286
+    r = _one(pairs["strict_arm"], pair_id="strict_arm:NCT03584009:O0:OG001|OG000")
+    assert (r["a_title"], r["a_arm_type"], r["b_title"]) == (
+        "Fulvestrant",
+        "ACTIVE_COMPARATOR",
+        "Venetoclax + Fulvestrant",
+    )
+    assert r["roles_source"] == "arm_type"
+    assert (r["p_value"], r["p_value_modifier"], r["alpha"]) == (0.7286, None, 0.05)
+    assert r["significance"] == "not_significant" and r["significance_source"] == "posted_p_value"
+    assert r["statistical_method"] == "Cochran-Mantel-Haenszel"
+    # no per-arm values in AACT and no posted text naming the reference: direction is not claimed
+    assert r["direction"] == "unknown" and r["question_type"] == "difference_2way"
+    assert r["options"][r["answer_index"]].startswith("There is no statistically significant difference")
+    assert r["completion"].endswith("DECISION: (0.0, 1.0)")
+    assert (r["source"], r["license"]) == ("aact", "GPL-3.0-or-later (compilation); ClinicalTrials.gov records")
+    assert r["source_version"].startswith("aact_oncology_merck@")
+
+
+def test_dose_pair_welch_by_hand(pairs):
+    # MBNMAdose alog_pcfb NCT00286429: alogliptin 12.5 (-0.84, SE 0.0719, n 130) vs 25 (-0.81, SE 0.0731, n 126)
+    r = _one(pairs["strict_dose"], pair_id="strict_dose:dose_response/alog_pcfb/NCT00286429:O0:OG001|OG002")
+    assert (r["a_dose_value"], r["b_dose_value"], r["a_dose_unit"]) == (12.5, 25.0, None)  # unit not in source
+    assert r["dose_match"] == "interventions" and r["computed_test"] == "welch_t"
+    sa, sb = r["a_spread"] * math.sqrt(r["a_n"]), r["b_spread"] * math.sqrt(r["b_n"])
+    va, vb = sa**2 / r["a_n"], sb**2 / r["b_n"]
+    t = (r["b_value"] - r["a_value"]) / math.sqrt(va + vb)
+    df = (va + vb) ** 2 / (va**2 / (r["a_n"] - 1) + vb**2 / (r["b_n"] - 1))
+    assert r["computed_p_value"] == pytest.approx(2 * stats.t.sf(abs(t), df), rel=1e-9)
+    assert r["change"] == pytest.approx(0.03) and r["change_kind"] == "mean_difference"
+    assert r["significance"] == "not_significant"
+    # HbA1c change: lower is better, so the higher dose's (non-significantly) higher value is "worse"
+    assert (r["direction"], r["polarity"], r["benefit"]) == ("higher", "lower_is_better", "worse")
+    assert r["question_type"] == "comparative_3way" and r["answer_index"] == 2
+
+
+def test_frequency_pair_fisher_by_hand(pairs):
+    # psoriasis (Langley 2018): ixekizumab 80 mg Q2W 545/611 vs Q4W 510/616 reach PASI 75
+    r = _one(pairs["strict_dose"], pair_id="strict_dose:dose_response/psoriasis/Langley et al (2018):O0:OG001|OG000")
+    assert (r["a_dose_frequency"], r["b_dose_frequency"]) == ("Q2W", "Q4W")
+    a, n1, b, n2 = int(r["a_value"]), r["a_n"], int(r["b_value"]), r["b_n"]
+    total, k = n1 + n2, a + b
+
+    def pmf(x):
+        return math.comb(n1, x) * math.comb(n2, k - x) / math.comb(total, k)
+
+    p_obs = pmf(a)
+    p = sum(pmf(x) for x in range(max(0, k - n2), min(k, n1) + 1) if pmf(x) <= p_obs * (1 + 1e-7))
+    assert r["computed_p_value"] == pytest.approx(p, rel=1e-6)
+    assert r["significance"] == "significant" and r["benefit"] == "worse" and r["answer_index"] == 1
+    assert "dosing frequency changes from Q2W to Q4W" in r["prompt"]
+
+
+def test_zero_dose_only_in_dose_ranging_trials(pairs):
+    zero = [r for r in pairs["strict_dose"] if r["dose_match"] == "zero"]
+    assert zero and all(r["a_title"] == "Placebo" and r["a_dose_value"] == 0 for r in zero)
+    dose_pairs = {r["trial_id"] for r in pairs["strict_dose"] if r["dose_match"] == "interventions"}
+    # a placebo arm is dose 0 only where the trial gives the drug at two or more doses
+    assert {r["trial_id"] for r in zero} <= dose_pairs
+    # migraine (DoseFinding) names no drug: its placebo comparisons stay arm pairs
+    r = _one(pairs["strict_arm"], pair_id="strict_arm:dose_response/migraine/NCT00712725:O0:OG000|OG001")
+    assert r["dose_match"] is None and r["computed_test"] == "fisher_exact"
+
+
+def test_title_dose_pair_from_aact(pairs):
+    r = _one(pairs["strict_dose"], pair_id="strict_dose:NCT00283439:O0:OG000|OG001")
+    assert (r["a_title"], r["b_title"], r["dose_match"]) == ("Romiplostim 100 µg", "Romiplostim 300 µg", "title")
+    assert r["p_value"] == 0.7133 and r["significance"] == "not_significant"
+
+
+def test_ci_significance_without_p_value(pairs):
+    # NCT01211483: HR 0.978 (95% CI 0.674 to 1.42), no p-value posted -> the CI covers 1 -> not significant
+    r = _one(pairs["strict_arm"], pair_id="strict_arm:NCT01211483:O0:OG002|OG000")
+    assert r["p_value"] is None and (r["ci_percent"], r["ci_sides"]) == (95.0, "TWO_SIDED")
+    assert r["significance_source"] == "posted_ci" and r["significance"] == "not_significant"
+    flipped = dict(r, ci_lower=1.05, ci_upper=1.9, estimate_value=1.4)
+    assert cmp.ci_significance(flipped, cmp.L.Alpha(0.05, "default")) == "significant"
+    assert cmp.ci_significance(dict(r, ci_percent=90.0), cmp.L.Alpha(0.05, "default")) is None
+    assert cmp.ci_significance(r, cmp.L.Alpha(0.025, "statistical_comment")) is None
+
+
+def test_outcome_pairs_share_arms_and_anchor_result(pairs):
+    rows = pairs["strict_outcome"]
+    by_cmp = {r["comparison_id"]: r for r in pairs["strict_arm"] + pairs["strict_dose"]}
+    for r in rows:
+        assert r["anchor_outcome_id"] != r["outcome_id"]
+        assert r["anchor_outcome_id"].rsplit(":O", 1)[0] == r["trial_id"]
+        anchor = by_cmp.get(r["anchor_comparison_id"])
+        if anchor is not None and anchor["a_title"] == r["a_title"]:
+            assert anchor["significance"] == r["anchor_significance"]
+    # anchors are the first three outcomes of an arm pair: quadratic growth is cut
+    per_target: dict[str, int] = {}
+    for r in rows:
+        per_target[r["comparison_id"]] = per_target.get(r["comparison_id"], 0) + 1
+    assert max(per_target.values()) <= cmp_anchors()
+
+
+def cmp_anchors() -> int:
+    from deepimagine_data.pairs.strict import OUTCOME_ANCHORS
+
+    return OUTCOME_ANCHORS
+
+
+def test_outcome_pair_reoriented_to_anchor_roles():
+    """Same two arms listed the other way round on another outcome: the target is re-derived with the anchor's
+    a/b, so "b better than a" means the same arm on both outcomes."""
+    tables, _ = pipeline.corpus()
+    c = cmp.Corpus.from_tables(tables)
+    rows = pipeline.strict_pairs()["strict_outcome"].to_pylist()
+    flipped = 0
+    for r in rows:
+        o = r["outcome_id"]
+        target_first = [a for a in c.analyses.get(o, []) if a["analysis_id"] == r["analysis_id"]]
+        if target_first and r["roles_source"] == "listed_order":
+            listed_b = c.groups[target_first[0]["group_ids"][0]]["title"]
+            if cmp.norm_title(listed_b) != cmp.norm_title(r["b_title"]):
+                flipped += 1
+        anchor_cmp = r["anchor_comparison_id"]
+        a_code, b_code = anchor_cmp.rsplit(":", 1)[1].split("|")
+        ao = r["anchor_outcome_id"]
+        assert cmp.norm_title(c.groups[f"{ao}:{a_code}"]["title"]) == cmp.norm_title(r["a_title"])
+        assert cmp.norm_title(c.groups[f"{ao}:{b_code}"]["title"]) == cmp.norm_title(r["b_title"])
+    assert flipped > 0
+
+
+def test_rendering_is_trl_standard_and_decision_matches_answer(pairs):
+    _, _, sha = templates()
+    for rows in pairs.values():
+        for r in rows[:: max(1, len(rows) // 300)]:
+            assert r["messages"] == [
+                {"role": "user", "content": r["prompt"]},
+                {"role": "assistant", "content": r["completion"]},
+            ]
+            probs = parse_decision(r["completion"])
+            assert probs is not None and len(probs) == len(r["options"]) == (3 if "3way" in r["question_type"] else 2)
+            assert probs.index(1.0) == r["answer_index"] and sum(probs) == 1.0
+            assert r["completion"].rstrip().splitlines()[-1].startswith("DECISION: (")
+            assert all(o in r["prompt"] for o in r["options"])
+            assert r["template_version"] == "pairs-v1" and r["template_sha256"] == sha
+            assert r["source"] and r["source_version"] and r["license"]
+    assert (template_dir() / "prompt.txt").is_file()
+
+
+def test_pair_ids_are_unique_across_kinds(pairs):
+    ids = [r["pair_id"] for rows in pairs.values() for r in rows]
+    assert len(ids) == len(set(ids))
+
+
+def test_unknown_labels_are_not_pairs(pairs):
+    assert all(r["significance"] != "unknown" for rows in pairs.values() for r in rows)
+
+
+def test_pairs_schema_is_one_for_all_kinds():
+    t = pipeline.strict_pairs()
+    schemas = {k: v.schema for k, v in t.items()}
+    assert len({s.to_string() for s in schemas.values()}) == 1
+    assert pa.concat_tables(list(t.values())).num_rows == sum(v.num_rows for v in t.values())
+
+
+@pytest.mark.parametrize(
+    ("text", "probs"),
+    [
+        ("reasoning...\n\nDECISION: (0.7, 0.3)", [0.7, 0.3]),
+        ("DECISION: (0.1, 0.2, 0.7)\nREASON: ...", [0.1, 0.2, 0.7]),
+        ("first DECISION: (1, 0) then DECISION: (0.2, 0.8)", [0.2, 0.8]),
+        ("no decision here", None),
+        ("DECISION: (high, low)", None),
+    ],
+)
+def test_parse_decision(text, probs):
+    assert parse_decision(text) == probs
