@@ -117,6 +117,12 @@ def split_all(
     deco = decontamination(opts)
     out, removed = {}, {}
     for cfg, t in configs.items():
+        if "results_first_posted_date" in t.column_names:
+            # the date the split is made on: the earliest any source gives for the registry trial (a CliniFact
+            # row of a trial AACT also holds carries AACT's date, not null)
+            dates = [assignment.date[assignment.key[tid]] for tid in t.column("trial_id").to_pylist()]
+            i = t.schema.get_field_index("results_first_posted_date")
+            t = t.set_column(i, t.schema.field(i), pa.array(dates, pa.date32()))
         out[cfg], rem = split_table(t, assignment, deco.lists)
         removed[cfg] = dict(rem)
     return out, assignment, deco, removed

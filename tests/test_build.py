@@ -84,3 +84,60 @@ def test_build_help_says_what_it_reads_and_writes():
     )
     assert res.returncode == 0
     assert "embedded snapshot" in res.stdout and "deepimagine/trials" in res.stdout
+
+
+def _front(folder: Path) -> dict:
+    import yaml
+
+    return yaml.safe_load((folder / "README.md").read_text().split("---")[1])
+
+
+def test_pairs_and_bench_load_offline(built, monkeypatch):
+    from datasets import load_dataset
+
+    out, stdout = built
+    assert "deepimagine/pairs" in stdout and "deepimagine/bench" in stdout
+    monkeypatch.chdir(out)
+    arm = load_dataset("deepimagine/pairs", "strict_arm")
+    assert set(arm) == {"train", "validation", "test"}
+    assert sum(arm.num_rows.values()) >= 5000
+    # NCT03584009 posted its results in 2021 or later: its pairs are in test, not in train
+    assert "strict_arm:NCT03584009:O0:OG001|OG000" in set(arm["test"]["pair_id"])
+    assert not any(p.startswith("strict_arm:NCT03584009:") for p in arm["train"]["pair_id"])
+    outcome = load_dataset("deepimagine/pairs", "strict_outcome", split="train")
+    assert outcome.num_rows > 0 and outcome.features["messages"].feature["role"].dtype == "string"
+    dose = load_dataset("deepimagine/pairs", "strict_dose", split="train")
+    assert sum(1 for v in dose["a_value"] if v is not None) >= 300
+    bench = load_dataset("deepimagine/bench", "questions", split="test")
+    assert bench.num_rows >= 800
+    assert min(bench["results_first_posted_date"]) >= __import__("datetime").date(2021, 1, 1)
+    assert set(bench["category"]) >= {"2-way explicit", "3-way explicit"}
+
+
+def test_cards_show_real_figures(built):
+    out, _ = built
+    for name, configs in (("pairs", ["strict_arm", "strict_dose", "strict_outcome"]), ("bench", ["questions"])):
+        folder = out / "deepimagine" / name
+        front = _front(folder)
+        assert [c["config_name"] for c in front["configs"]] == configs
+        text = (folder / "README.md").read_text()
+        for info in front["dataset_info"]:
+            for sp in info["splits"]:
+                t = pq.read_table(folder / info["config_name"] / f"{sp['name']}-00000-of-00001.parquet")
+                assert sp["num_examples"] == t.num_rows
+                if name == "pairs":  # the counts table row: | `config` | split | pairs | ...
+                    assert f"| `{info['config_name']}` | {sp['name']} | {t.num_rows:,} |" in text
+        assert "ctopen_winter2025 | 314 | loaded" in text
+        assert "ctopen_summer2025" in text  # not on this machine: the card says it was not loaded
+        assert "GPL-3.0" in text and "MIT" in text and "2020-01-01" in text
+
+
+def test_rebuild_of_pairs_and_bench_is_byte_identical(built, tmp_path):
+    from deepimagine_data.builders import bench, pairs
+
+    out, _ = built
+    for mod, name in ((pairs, "pairs"), (bench, "bench")):
+        folder, _, _ = mod.write(tmp_path)
+        assert folder_fingerprint(folder) == folder_fingerprint(out / "deepimagine" / name), name
+        for f in sorted((out / "deepimagine" / name).rglob("*.parquet")):
+            assert f.read_bytes() == (folder / f.relative_to(out / "deepimagine" / name)).read_bytes()
