@@ -58,13 +58,16 @@ def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[st
 
 def recompute_labels(config: str, row: dict) -> dict:
     from deepimagine_data.pairs.comparisons import recompute_label
-    from deepimagine_data.pairs.render import options_for
+    from deepimagine_data.pairs.render import options_for, superiority_options
     from deepimagine_data.questions import endpoint_options
 
     out = recompute_label(row)
     merged = {**row, **out}
     if row["question_type"] == "endpoint_2way":
         out["options"] = endpoint_options()
+        out["answer_index"] = {"met": 0, "not_met": 1}.get(out["superiority"])
+    elif row["question_type"] == "superiority_2way":
+        out["options"] = superiority_options(row["a_title"], row["b_title"])
         out["answer_index"] = {"met": 0, "not_met": 1}.get(out["superiority"])
     else:
         _, out["options"], out["answer_index"] = options_for(merged, row["a_title"], row["b_title"])

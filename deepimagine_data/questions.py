@@ -8,7 +8,9 @@ Each labelled comparison with a posted analysis gives one question:
 - ``difference_2way`` ("2-way explicit") otherwise: a significant difference or not — CT Open's own metric
   collapses 3-way questions to exactly this, and asking it for every comparison keeps the set of questions
   independent of the answers;
-- ``non_inferiority_2way`` ("2-way explicit") for non-inferiority/equivalence analyses: shown or not.
+- ``non_inferiority_2way`` ("2-way explicit") for non-inferiority/equivalence analyses: shown or not;
+- ``superiority_2way`` ("2-way explicit"), CT Open's superiority wording ("The study arm B has achieved
+  statistically significant improvements over the study arm A ..."), in addition, where the benefit is known.
 
 And, where derivable, an implicit-arm question (CT Open's "2-way implicit", ``endpoint_2way``): "This endpoint is
 met." / "This endpoint is not met." for a primary outcome whose only posted two-group comparison is an
@@ -29,7 +31,7 @@ from collections import defaultdict
 import pyarrow as pa
 
 from .pairs.comparisons import Corpus
-from .pairs.render import arm_block, options_for, outcome_block
+from .pairs.render import arm_block, options_for, outcome_block, superiority_options
 from .pairs.strict import PAIRS
 
 TEMPLATE_VERSION = "bench-v1"
@@ -37,12 +39,14 @@ CATEGORY = {
     "comparative_3way": "3-way explicit",
     "difference_2way": "2-way explicit",
     "non_inferiority_2way": "2-way explicit",
+    "superiority_2way": "2-way explicit",
     "endpoint_2way": "2-way implicit",
 }
 _QUESTION_TEXT = {
     "comparative_3way": "Which statement about these two study arms on this endpoint is true?",
     "difference_2way": "Which statement about these two study arms on this endpoint is true?",
     "non_inferiority_2way": "The trial tested non-inferiority (or equivalence) on this endpoint. Which is true?",
+    "superiority_2way": "Which statement about these two study arms on this endpoint is true?",
     "endpoint_2way": "Which statement about this endpoint is true?",
 }
 
@@ -173,6 +177,9 @@ def build_questions(
         qt, opts, ans = options_for(rec, rec["a_title"], rec["b_title"])
         if ans is not None:
             items.append((qt, opts, ans, "explicit"))
+        if qt == "comparative_3way" and rec["superiority"] in ("met", "not_met"):
+            sup = superiority_options(rec["a_title"], rec["b_title"])
+            items.append(("superiority_2way", sup, 0 if rec["superiority"] == "met" else 1, "explicit"))
         if (
             o["outcome_type"] == "PRIMARY"
             and len(per_outcome[rec["outcome_id"]]) == 1

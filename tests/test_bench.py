@@ -33,6 +33,7 @@ def test_categories_follow_ct_open(questions):
     assert set(cats) <= {
         ("2-way explicit", "difference_2way", 2, "explicit"),
         ("2-way explicit", "non_inferiority_2way", 2, "explicit"),
+        ("2-way explicit", "superiority_2way", 2, "explicit"),
         ("3-way explicit", "comparative_3way", 3, "explicit"),
         ("2-way implicit", "endpoint_2way", 2, "implicit"),
     }
@@ -80,7 +81,9 @@ def test_question_set_does_not_depend_on_answers():
     comparisons with an unknown direction are asked as 2-way, not dropped."""
     comps = pipeline.comparisons()
     q = pipeline.questions().to_pylist()
-    explicit = Counter(r["comparison_id"] for r in q if r["arms_mode"] == "explicit")
+    explicit = Counter(
+        r["comparison_id"] for r in q if r["arms_mode"] == "explicit" and r["question_type"] != ("superiority_2way")
+    )
     posted = [
         c
         for c in comps
@@ -89,6 +92,19 @@ def test_question_set_does_not_depend_on_answers():
     assert len(explicit) == len(posted) and max(explicit.values()) == 1
     sig_unknown_dir = [c for c in posted if c["significance"] == "significant" and c["benefit"] == "unknown"]
     assert sig_unknown_dir and all(c["comparison_id"] in explicit for c in sig_unknown_dir)
+    # the superiority form exists exactly where the benefit is known, whatever the answer
+    sup = {r["comparison_id"]: r for r in q if r["question_type"] == "superiority_2way"}
+    three = {r["comparison_id"] for r in q if r["question_type"] == "comparative_3way"}
+    assert set(sup) == three and {r["answer_index"] for r in sup.values()} == {0, 1}
+
+
+def test_superiority_wording_is_ct_opens(shared_data):
+    from deepimagine_data import ctopen
+    from deepimagine_data.pairs.render import superiority_options
+
+    # CT Open Winter 2025, NCT05799287: Telitacicept vs Placebo on UPCR change
+    rec = next(r for r in ctopen.records("winter2025", shared_data / "ct_open") if r.nct_id == "NCT05799287")
+    assert list(rec.questions[0]) == superiority_options("Placebo", "Telitacicept")
 
 
 def test_model_output_round_trip(questions):

@@ -72,6 +72,16 @@ def options_for(rec: dict, a: str, b: str) -> tuple[str, list[str], int | None]:
     return "difference_2way", opts, ans
 
 
+def superiority_options(a: str, b: str) -> list[str]:
+    """CT Open's 2-way explicit (superiority) wording, word for word."""
+    return [
+        f"The study arm {b} has achieved statistically significant improvements over the study arm {a} with respect "
+        "to this specific endpoint.",
+        f"The study arm {b} has not achieved statistically significant improvements over the study arm {a} with "
+        "respect to this specific endpoint, either because of no statistical effect or worse effect.",
+    ]
+
+
 def decision_line(n: int, answer: int) -> str:
     return ", ".join("1.0" if i == answer else "0.0" for i in range(n))
 
