@@ -15,14 +15,13 @@ Example record (config ``questions``, split ``test``; AACT NCT03584009)::
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from string import Template
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from datasets import Dataset, DatasetDict, Features
+from datasets import DatasetDict, Features
 
 from deepimagine_data import __version__
+from deepimagine_data.builder_kit import CITATION, card_template, to_dataset_dict, write_corpus
 from deepimagine_data.pipeline import BuildOptions, default_options
 from deepimagine_data.questions import QUESTIONS
 
@@ -31,12 +30,7 @@ _DESCRIPTION = (
     "Clinical-trial outcome prediction questions in CT Open's shape (2-way/3-way, explicit/implicit arms) from "
     "posted analyses of real trials, split by results-first-posted date."
 )
-_CITATION = """@misc{deepimagine2026,
-  title = {DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining},
-  year = {2026},
-  eprint = {2604.23054},
-  archivePrefix = {arXiv}
-}"""
+_CITATION = CITATION
 _LICENSE = "other"
 _HOMEPAGE = "https://clinicaltrials.gov"
 SOURCE_VERSION = "embedded-snapshot-1"
@@ -75,12 +69,9 @@ def recompute_labels(config: str, row: dict) -> dict:
 
 
 def build(config: str = "questions", options: BuildOptions | None = None) -> DatasetDict:
-    from datasets.table import InMemoryTable
-
+    """The questions as a DatasetDict with splits train/validation/test."""
     tables, _ = build_tables(options)
-    return DatasetDict(
-        {s: Dataset(InMemoryTable(t.cast(FEATURES[config].arrow_schema))) for s, t in tables[config].items()}
-    )
+    return to_dataset_dict(tables[config], FEATURES[config])
 
 
 def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint: str) -> tuple[str, dict]:
@@ -105,7 +96,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
             )
             rows.append(f"| {split} | {cat} | {s.num_rows:,} | {n_trials:,} | {bal} |")
     all_rows = pa.concat_tables(list(tables["questions"].values()))
-    body = Template(_card_path().read_text(encoding="utf-8")).substitute(
+    body = card_template("bench").substitute(
         version=VERSION,
         count_rows="\n".join(rows),
         split_rule=split_rule(info["assignment"]),
@@ -126,18 +117,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
     return body, meta
 
 
-def _card_path() -> Path:
-    from importlib import resources
-
-    return Path(str(resources.files("deepimagine_data.cards") / "bench.md"))
-
-
 def write(out_root: str | os.PathLike, options: BuildOptions | None = None):
-    from deepimagine_data.hub import write_hub_dataset
-    from deepimagine_data.tables import table_fingerprint
-
+    """Write ``out_root/deepimagine/bench`` (parquet per split + README card)."""
     tables, info = build_tables(options)
-    fp = table_fingerprint({f"questions/{s}": t for s, t in tables["questions"].items()})
-    body, meta = render_card(tables, info, fp)
-    folder = write_hub_dataset(out_root, _NAME, tables, body, card_meta=meta, default_config="questions")
-    return folder, tables, info
+    return write_corpus(out_root, _NAME, tables, info, render_card, "questions"), tables, info

@@ -15,14 +15,13 @@ Example record (config ``strict_dose``; MBNMAdose ``alog_pcfb``, trial NCT002864
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from string import Template
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from datasets import Dataset, DatasetDict, Features
+from datasets import DatasetDict, Features
 
 from deepimagine_data import __version__
+from deepimagine_data.builder_kit import CITATION, card_template, to_dataset_dict, write_corpus
 from deepimagine_data.pairs.strict import KINDS, PAIRS
 from deepimagine_data.pipeline import BuildOptions, default_options
 
@@ -31,12 +30,7 @@ _DESCRIPTION = (
     "Strict counterfactual pairs from real trials with posted results: two arms, two doses, or two outcome measures "
     "of one trial, labelled from the posted analysis or the per-arm values, with prompt/completion text."
 )
-_CITATION = """@misc{deepimagine2026,
-  title = {DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining},
-  year = {2026},
-  eprint = {2604.23054},
-  archivePrefix = {arXiv}
-}"""
+_CITATION = CITATION
 _LICENSE = "other"  # per-source licenses in the `license` column and the card
 _HOMEPAGE = "https://clinicaltrials.gov"
 SOURCE_VERSION = "embedded-snapshot-1"
@@ -81,12 +75,9 @@ def recompute_labels(config: str, row: dict) -> dict:
 
 
 def build(config: str = "strict_arm", options: BuildOptions | None = None) -> DatasetDict:
-    from datasets.table import InMemoryTable
-
+    """One config as a DatasetDict with splits train/validation/test."""
     tables, _ = build_tables(options)
-    return DatasetDict(
-        {s: Dataset(InMemoryTable(t.cast(FEATURES[config].arrow_schema))) for s, t in tables[config].items()}
-    )
+    return to_dataset_dict(tables[config], FEATURES[config])
 
 
 def _balance(t: pa.Table) -> str:
@@ -109,7 +100,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
             qts = ", ".join(f"{d['values']} {d['counts']:,}" for d in sorted(qt, key=lambda d: d["values"])) or "-"
             rows.append(f"| `{cfg}` | {split} | {t.num_rows:,} | {n_trials:,} | {per_arm:,} | {bal} | {qts} |")
     all_rows = pa.concat_tables([t for s in tables.values() for t in s.values()])
-    body = Template(_card_path().read_text(encoding="utf-8")).substitute(
+    body = card_template("pairs").substitute(
         version=VERSION,
         meaning_rows="\n".join(f"| `{k}` | {v} |" for k, v in _MEANING.items()),
         count_rows="\n".join(rows),
@@ -131,19 +122,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
     return body, meta
 
 
-def _card_path() -> Path:
-    from importlib import resources
-
-    return Path(str(resources.files("deepimagine_data.cards") / "pairs.md"))
-
-
 def write(out_root: str | os.PathLike, options: BuildOptions | None = None):
     """Write ``out_root/deepimagine/pairs`` (parquet per config and split + README card)."""
-    from deepimagine_data.hub import write_hub_dataset
-    from deepimagine_data.tables import table_fingerprint
-
     tables, info = build_tables(options)
-    fp = table_fingerprint({f"{c}/{s}": t for c, ss in tables.items() for s, t in ss.items()})
-    body, meta = render_card(tables, info, fp)
-    folder = write_hub_dataset(out_root, _NAME, tables, body, card_meta=meta, default_config="strict_arm")
-    return folder, tables, info
+    return write_corpus(out_root, _NAME, tables, info, render_card, "strict_arm"), tables, info

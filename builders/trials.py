@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from string import Template
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from datasets import Dataset, DatasetDict, Features
+from datasets import DatasetDict, Features
 
 from deepimagine_data import __version__
+from deepimagine_data.builder_kit import CITATION, card_template, to_dataset_dict, write_corpus
 from deepimagine_data.schema import PRIMARY_KEYS, TABLES
 
 _NAME = "deepimagine/trials"
@@ -27,12 +27,7 @@ _DESCRIPTION = (
     "Real clinical trials with posted results in one normalized model: trials, arms, interventions, "
     "outcomes, measurements, analyses."
 )
-_CITATION = """@misc{deepimagine2026,
-  title = {DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining},
-  year = {2026},
-  eprint = {2604.23054},
-  archivePrefix = {arXiv}
-}"""
+_CITATION = CITATION
 _LICENSE = "other"  # per-source licenses (GPL-3.0-or-later, Apache-2.0, MIT, ClinicalTrials.gov terms): see card
 _HOMEPAGE = "https://clinicaltrials.gov"
 SOURCE_VERSION = "embedded-snapshot-1"
@@ -54,20 +49,17 @@ _ROW_MEANING = {
 
 def build_tables(strict: bool = False) -> tuple[dict[str, dict[str, pa.Table]], dict]:
     """config -> split -> Arrow table, plus the per-source ingest reports."""
-    from deepimagine_data.snapshot import ingest_embedded
+    from deepimagine_data import pipeline
 
-    tables, reports = ingest_embedded(strict=strict)
+    # one ingest per process: the pairs and bench builders read the same cached corpus
+    tables, reports = pipeline.corpus(strict)
     return {name: {"train": tables[name]} for name in CONFIGS}, reports
 
 
 def build(config: str = "trials") -> DatasetDict:
     """One config as a DatasetDict (split ``train``)."""
     tables, _ = build_tables()
-    from datasets.table import InMemoryTable
-
-    return DatasetDict(
-        {split: Dataset(InMemoryTable(t.cast(FEATURES[config].arrow_schema))) for split, t in tables[config].items()}
-    )
+    return to_dataset_dict(tables[config], FEATURES[config])
 
 
 def render_card(tables: dict[str, dict[str, pa.Table]], reports: dict, fingerprint: str) -> tuple[str, dict]:
@@ -87,7 +79,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], reports: dict, fingerpri
             for reason, n in sorted(rep.skipped.items()):
                 skip_rows.append(f"| {name} | `{reason}` | {n:,} |")
     skip = ("| source | reason | records |\n|---|---|---:|\n" + "\n".join(skip_rows)) if skip_rows else "none"
-    body = Template(_card_path().read_text(encoding="utf-8")).substitute(
+    body = card_template("trials").substitute(
         version=VERSION,
         config_rows="\n".join(cfg_rows),
         source_rows="\n".join(src_rows),
@@ -106,19 +98,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], reports: dict, fingerpri
     return body, meta
 
 
-def _card_path() -> Path:
-    from importlib import resources
-
-    return Path(str(resources.files("deepimagine_data.cards") / "trials.md"))
-
-
 def write(out_root: str | os.PathLike, strict: bool = False) -> tuple[Path, dict[str, dict[str, pa.Table]], dict]:
     """Write ``out_root/deepimagine/trials`` (parquet per config + README card)."""
-    from deepimagine_data.hub import write_hub_dataset
-    from deepimagine_data.tables import table_fingerprint
-
     tables, reports = build_tables(strict=strict)
-    fp = table_fingerprint({n: s["train"] for n, s in tables.items()})
-    body, meta = render_card(tables, reports, fp)
-    folder = write_hub_dataset(out_root, _NAME, tables, body, card_meta=meta, default_config="trials")
-    return folder, tables, reports
+    return write_corpus(out_root, _NAME, tables, reports, render_card, "trials"), tables, reports

@@ -62,7 +62,6 @@ Citation::
 from __future__ import annotations
 
 import ast
-import contextlib
 import csv
 import hashlib
 import io
@@ -70,7 +69,6 @@ import json
 import os
 import pickle
 import re
-import tempfile
 import time
 import warnings
 from collections.abc import Iterable
@@ -79,6 +77,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+
+from .fsutil import atomic_write_bytes
 
 REPO = "ClinicalTrial-OpenChallenge/CT_Open"
 PINNED_COMMIT = "7a29c11d037209368714a609fc6a34ddee996939"
@@ -203,22 +203,6 @@ def _cache_path(url: str, file: str) -> Path:
     return cache_dir() / "ct_open" / key / file
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    # Same directory as the target so os.replace is a rename: a concurrent reader sees no file or the whole file.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _fetch(url: str, *, timeout: float, retries: int, backoff: float) -> bytes:
     last = "no attempt made"
     last_status: int | None = None
@@ -254,7 +238,7 @@ def _load_url(url: str, file: str, *, timeout: float, retries: int, backoff: flo
     data = _fetch(url, timeout=timeout, retries=retries, backoff=backoff)
     # Parse before caching: a truncated or hostile body must never become a "good" cached file.
     obj = safe_load(data, url)
-    _atomic_write(cached, data)
+    atomic_write_bytes(cached, data, suffix=".part")
     return obj
 
 

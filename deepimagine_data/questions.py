@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from .pairs.comparisons import Corpus
 from .pairs.render import arm_block, options_for, outcome_block, superiority_options
-from .pairs.strict import PAIRS
+from .pairs.strict import COMPARISON_FIELDS
 
 TEMPLATE_VERSION = "bench-v1"
 CATEGORY = {
@@ -52,44 +52,7 @@ _QUESTION_TEXT = {
 
 S, F, I, B, D = pa.string(), pa.float64(), pa.int64(), pa.bool_(), pa.date32()
 _ARM = pa.struct([("title", S), ("description", S), ("arm_type", S), ("interventions", pa.list_(S))])
-_FROM_PAIRS = [
-    "comparison_id",
-    "roles_source",
-    "dose_match",
-    *[n for n in PAIRS.names if n.startswith(("a_", "b_"))],
-    "param_type",
-    "analysis_id",
-    "n_posted_analyses",
-    "non_inferiority_type",
-    "is_non_inferiority",
-    "p_value",
-    "p_value_modifier",
-    "p_value_raw",
-    "alpha",
-    "alpha_source",
-    "statistical_method",
-    "estimate_type",
-    "estimate_value",
-    "ci_lower",
-    "ci_upper",
-    "ci_percent",
-    "ci_sides",
-    "reference_text",
-    "computed_test",
-    "computed_p_value",
-    "change",
-    "change_kind",
-    "significance",
-    "significance_source",
-    "direction",
-    "direction_source",
-    "polarity",
-    "polarity_rule",
-    "benefit_polarity",
-    "benefit",
-    "decision3",
-    "superiority",
-]
+_FROM_PAIRS = [name for name, _ in COMPARISON_FIELDS]
 QUESTIONS = pa.schema(
     [
         ("question_id", S),
@@ -116,7 +79,7 @@ QUESTIONS = pa.schema(
         ("options", pa.list_(S)),
         ("answer_index", I),
         ("answer", S),
-        *[PAIRS.field(n) for n in _FROM_PAIRS],
+        *COMPARISON_FIELDS,
         ("prompt", S),
         ("template_version", S),
         ("template_sha256", S),

@@ -20,12 +20,10 @@ first posted 2017-06-05) is among the studies of::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -35,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+
+from ..fsutil import atomic_write_bytes
 
 DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2"
 MANIFEST_NAME = "manifest.json"
@@ -210,26 +210,7 @@ def build_params(query: dict[str, Any]) -> dict[str, str]:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    # Temp file in the same directory so os.replace is a same-filesystem rename: readers see the old file or
-    # the new one, never a torn one. The leading dot and suffix let a later run recognise and remove leftovers.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=_TMP_SUFFIX)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    # Persist the rename itself; not possible on every platform (Windows), hence best effort.
-    with contextlib.suppress(OSError):
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    atomic_write_bytes(path, data, suffix=_TMP_SUFFIX)
 
 
 def _write_manifest(out_dir: Path, manifest: Manifest) -> None:
