@@ -181,9 +181,14 @@ def result_text(rec: dict) -> str:
     else:
         s = f'The difference between "{b}" and "{a}" is {sig}'
         if rec["benefit"] in ("better", "worse"):
-            s += f'; "{b}" is {rec["benefit"]} on this outcome ({rec["benefit_polarity"].replace("_", " ")})'
+            rule = rec["benefit_polarity"].replace("_is_", " is ").replace("_", " ")
+            if rec["direction_source"] == "estimate_with_reference":
+                rule = f"by the {rec['estimate_type']}, {rule}"
+            num = "" if rec["significance"] == "significant" else "numerically "
+            s += f'; "{b}" is {num}{rec["benefit"]} on this outcome ({rule})'
         elif rec["direction"] in ("higher", "lower"):
-            s += f'; "{b}" is {rec["direction"]} (whether that is better is not known from the data)'
+            num = "" if rec["significance"] == "significant" else "numerically "
+            s += f'; "{b}" is {num}{rec["direction"]} (whether that is better is not known from the data)'
         parts.append(s + ".")
     return " ".join(parts)
 
