@@ -75,7 +75,7 @@ def build(config: str = "questions", options: BuildOptions | None = None) -> Dat
 
 
 def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint: str) -> tuple[str, dict]:
-    from deepimagine_data.cards.common import decontamination_rows, source_rows, split_rule
+    from deepimagine_data.cards.common import split_corpus_fields
 
     rows = []
     for split in SPLITS:
@@ -95,13 +95,10 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
                 or "-"
             )
             rows.append(f"| {split} | {cat} | {s.num_rows:,} | {n_trials:,} | {bal} |")
-    all_rows = pa.concat_tables(list(tables["questions"].values()))
     body = card_template("bench").substitute(
+        **split_corpus_fields(tables, info),
         version=VERSION,
         count_rows="\n".join(rows),
-        split_rule=split_rule(info["assignment"]),
-        decontamination_rows=decontamination_rows(info["decontamination"], info["removed"]),
-        source_rows=source_rows(all_rows),
         citation=_CITATION,
         package_version=__version__,
         fingerprint=fingerprint,

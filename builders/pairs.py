@@ -87,7 +87,7 @@ def _balance(t: pa.Table) -> str:
 
 
 def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint: str) -> tuple[str, dict]:
-    from deepimagine_data.cards.common import decontamination_rows, source_rows, split_rule
+    from deepimagine_data.cards.common import split_corpus_fields
 
     rows = []
     for cfg in CONFIGS:
@@ -99,14 +99,11 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
             qt = pc.value_counts(t.column("question_type")).to_pylist() if t.num_rows else []
             qts = ", ".join(f"{d['values']} {d['counts']:,}" for d in sorted(qt, key=lambda d: d["values"])) or "-"
             rows.append(f"| `{cfg}` | {split} | {t.num_rows:,} | {n_trials:,} | {per_arm:,} | {bal} | {qts} |")
-    all_rows = pa.concat_tables([t for s in tables.values() for t in s.values()])
     body = card_template("pairs").substitute(
+        **split_corpus_fields(tables, info),
         version=VERSION,
         meaning_rows="\n".join(f"| `{k}` | {v} |" for k, v in _MEANING.items()),
         count_rows="\n".join(rows),
-        split_rule=split_rule(info["assignment"]),
-        decontamination_rows=decontamination_rows(info["decontamination"], info["removed"]),
-        source_rows=source_rows(all_rows),
         citation=_CITATION,
         package_version=__version__,
         fingerprint=fingerprint,

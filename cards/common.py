@@ -43,3 +43,13 @@ def decontamination_rows(deco, removed: dict[str, dict[str, int]]) -> str:
         cells = " | ".join(f"{removed[c].get(name, 0):,}" for c in configs)
         out.append(f"| {name} | {n:,} | {status} | {cells} |")
     return "\n".join(out)
+
+
+def split_corpus_fields(tables: dict[str, dict[str, pa.Table]], info: dict) -> dict[str, str]:
+    """The card sections every split corpus (pairs, bench) shows: split rule, decontamination, sources."""
+    all_rows = pa.concat_tables([t for by_split in tables.values() for t in by_split.values()])
+    return {
+        "split_rule": split_rule(info["assignment"]),
+        "decontamination_rows": decontamination_rows(info["decontamination"], info["removed"]),
+        "source_rows": source_rows(all_rows),
+    }

@@ -31,8 +31,8 @@ from collections import defaultdict
 import pyarrow as pa
 
 from .pairs.comparisons import Corpus
-from .pairs.render import arm_block, options_for, outcome_block, superiority_options
-from .pairs.strict import COMPARISON_FIELDS
+from .pairs.render import arm_block, options_fields, options_for, outcome_block, superiority_options, trial_fields
+from .pairs.strict import COMPARISON_FIELDS, TRIAL_CONTEXT_FIELDS, trial_context
 
 TEMPLATE_VERSION = "bench-v1"
 CATEGORY = {
@@ -56,15 +56,7 @@ _FROM_PAIRS = [name for name, _ in COMPARISON_FIELDS]
 QUESTIONS = pa.schema(
     [
         ("question_id", S),
-        ("trial_id", S),
-        ("nct_id", S),
-        ("source", S),
-        ("source_version", S),
-        ("license", S),
-        ("results_first_posted_date", D),
-        ("brief_title", S),
-        ("phase", S),
-        ("conditions", pa.list_(S)),
+        *TRIAL_CONTEXT_FIELDS,
         ("arms", pa.list_(_ARM)),
         ("outcome_id", S),
         ("outcome_title", S),
@@ -157,15 +149,7 @@ def build_questions(
             row = {k: rec[k] for k in _FROM_PAIRS}
             row.update(
                 question_id=f"{rec['comparison_id']}:{qt}",
-                trial_id=rec["trial_id"],
-                nct_id=t["nct_id"],
-                source=t["source"],
-                source_version=t["source_version"],
-                license=licenses.get(t["source"], "see source"),
-                results_first_posted_date=t["results_first_posted_date"],
-                brief_title=t["brief_title"],
-                phase=t["phase"],
-                conditions=t["conditions"],
+                **trial_context(t, licenses),
                 arms=arms,
                 outcome_id=rec["outcome_id"],
                 outcome_title=o["title"],
@@ -193,15 +177,11 @@ def build_questions(
                 for a in listed[:8]
             )
             row["prompt"] = tmpl.substitute(
-                nct_id=t["nct_id"] or t["trial_id"],
-                brief_title=t["brief_title"] or "(no title posted)",
-                phase=(t["phase"] or "not stated").replace("_", " ").lower(),
-                conditions="; ".join(t["conditions"] or []) or "not stated",
+                **trial_fields(t),
+                **options_fields(opts),
                 arms_block=arms_block,
                 endpoint_block=outcome_block(o),
                 question=row["question"],
-                options_block="\n".join(f"{i}. {x}" for i, x in enumerate(opts)),
-                decision_slots=", ".join(f"p{i + 1}" for i in range(len(opts))),
             ).strip()
             rows.append(row)
     rows.sort(key=lambda r: r["question_id"])

@@ -351,13 +351,16 @@ def comparison(
     rec["direction"], rec["direction_source"] = direction, source
     rec["benefit_polarity"] = eff_pol
     rec["benefit"] = L.benefit(direction, eff_pol)
-    if rec["is_non_inferiority"]:
-        # a small p in a non-inferiority/equivalence analysis supports "not worse"/"equivalent", not a difference
-        rec["decision3"], rec["superiority"] = "unknown", "unknown"
-    else:
-        rec["decision3"] = L.decide(rec["significance"], rec["benefit"])
-        rec["superiority"] = L.superiority(rec["significance"], rec["benefit"])
+    rec["decision3"], rec["superiority"] = decisions(rec["significance"], rec["benefit"], rec["is_non_inferiority"])
     return rec
+
+
+def decisions(significance: str, benefit: str, is_non_inferiority: bool) -> tuple[str, str]:
+    """(3-way decision, superiority) of a comparison."""
+    if is_non_inferiority:
+        # a small p in a non-inferiority/equivalence analysis supports "not worse"/"equivalent", not a difference
+        return "unknown", "unknown"
+    return L.decide(significance, benefit), L.superiority(significance, benefit)
 
 
 def recompute_label(rec: dict) -> dict:
@@ -383,11 +386,7 @@ def recompute_label(rec: dict) -> dict:
     else:
         out["direction"] = "unknown"
     out["benefit"] = L.benefit(out["direction"], rec["benefit_polarity"])
-    if rec["is_non_inferiority"]:
-        out["decision3"], out["superiority"] = "unknown", "unknown"
-    else:
-        out["decision3"] = L.decide(out["significance"], out["benefit"])
-        out["superiority"] = L.superiority(out["significance"], out["benefit"])
+    out["decision3"], out["superiority"] = decisions(out["significance"], out["benefit"], rec["is_non_inferiority"])
     return out
 
 

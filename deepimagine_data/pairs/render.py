@@ -17,8 +17,6 @@ from string import Template
 TEMPLATE_VERSION = "pairs-v1"
 DECISION_RE = re.compile(r"DECISION:\s*\(([^)]*)\)")
 
-QUESTION_TYPES = ("comparative_3way", "difference_2way", "non_inferiority_2way", "superiority_2way", "endpoint_2way")
-
 
 def template_dir(version: str = TEMPLATE_VERSION) -> Path:
     return Path(str(resources.files("deepimagine_data") / "templates" / version))
@@ -193,22 +191,34 @@ def result_text(rec: dict) -> str:
     return " ".join(parts)
 
 
+def trial_fields(trial: dict) -> dict:
+    """The trial header every template opens with (pairs and benchmark questions alike)."""
+    return {
+        "nct_id": trial["nct_id"] or trial["trial_id"],
+        "brief_title": trial["brief_title"] or "(no title posted)",
+        "phase": (trial["phase"] or "not stated").replace("_", " ").lower(),
+        "conditions": "; ".join(trial["conditions"] or []) or "not stated",
+    }
+
+
+def options_fields(options: list[str]) -> dict:
+    """The numbered options and the matching ``DECISION: (p1, ...)`` slots."""
+    return {
+        "options_block": "\n".join(f"{i}. {o}" for i, o in enumerate(options)),
+        "decision_slots": ", ".join(f"p{i + 1}" for i in range(len(options))),
+    }
+
+
 def render_pair(row: dict, anchor_block: str, change_block: str, target_block: str) -> dict:
     """Fill ``prompt``/``completion``/``messages`` for a pair row holding ``options`` and ``answer_index``."""
     tp, tc, sha = templates()
-    opts = "\n".join(f"{i}. {o}" for i, o in enumerate(row["options"]))
-    slots = ", ".join(f"p{i + 1}" for i in range(len(row["options"])))
     prompt = tp.substitute(
-        nct_id=row["nct_id"] or row["trial_id"],
-        brief_title=row["brief_title"] or "(no title posted)",
-        phase=(row["phase"] or "not stated").replace("_", " ").lower(),
-        conditions="; ".join(row["conditions"] or []) or "not stated",
+        **trial_fields(row),
+        **options_fields(row["options"]),
         anchor_block=anchor_block,
         changed_factor=row["changed_factor"],
         change_block=change_block,
         target_block=target_block,
-        options_block=opts,
-        decision_slots=slots,
     ).strip()
     completion = tc.substitute(
         rationale=row["rationale"], decision=decision_line(len(row["options"]), row["answer_index"])

@@ -25,7 +25,7 @@ from collections import defaultdict
 import pyarrow as pa
 
 from .comparisons import Corpus, all_comparisons, comparison, norm_title
-from .render import arm_block, options_for, outcome_block, render_pair, result_text
+from .render import arm_block, arm_value_text, options_for, outcome_block, render_pair, result_text
 
 KINDS = ("strict_arm", "strict_dose", "strict_outcome")
 OUTCOME_ANCHORS = 3
@@ -47,6 +47,27 @@ _SIDE = [
     ("spread", F),
     ("dispersion_type", S),
 ]
+# The trial a row is about, with the provenance of its source (pairs and benchmark questions alike).
+TRIAL_CONTEXT_FIELDS = [
+    ("trial_id", S),
+    ("nct_id", S),
+    ("source", S),
+    ("source_version", S),
+    ("license", S),
+    ("results_first_posted_date", D),
+    ("brief_title", S),
+    ("phase", S),
+    ("conditions", LS),
+]
+
+
+def trial_context(trial: dict, licenses: dict[str, str]) -> dict:
+    """The ``TRIAL_CONTEXT_FIELDS`` of a row, from its trial record."""
+    ctx = {name: trial.get(name) for name, _ in TRIAL_CONTEXT_FIELDS}
+    ctx["license"] = licenses.get(trial["source"], "see source")
+    return ctx
+
+
 # A labelled comparison as stored in a row: its label and every source value the label was computed from
 # (shared with the benchmark questions).
 COMPARISON_FIELDS = [
@@ -94,15 +115,7 @@ PAIRS = pa.schema(
         ("pair_id", S),
         ("kind", S),
         ("changed_factor", S),
-        ("trial_id", S),
-        ("nct_id", S),
-        ("source", S),
-        ("source_version", S),
-        ("license", S),
-        ("results_first_posted_date", D),
-        ("brief_title", S),
-        ("phase", S),
-        ("conditions", LS),
+        *TRIAL_CONTEXT_FIELDS,
         ("outcome_id", S),
         ("outcome_title", S),
         ("outcome_type", S),
@@ -141,14 +154,7 @@ def _base(c: Corpus, rec: dict, kind: str, factor: str, licenses: dict[str, str]
         pair_id=f"{kind}:{rec['comparison_id']}",
         kind=kind,
         changed_factor=factor,
-        nct_id=t["nct_id"],
-        source=t["source"],
-        source_version=t["source_version"],
-        license=licenses.get(t["source"], "see source"),
-        results_first_posted_date=t["results_first_posted_date"],
-        brief_title=t["brief_title"],
-        phase=t["phase"],
-        conditions=t["conditions"],
+        **trial_context(t, licenses),
         outcome_title=o["title"],
         outcome_type=o["outcome_type"],
         outcome_time_frame=o["time_frame"],
@@ -169,7 +175,9 @@ def arm_pair(c: Corpus, rec: dict, kind: str, licenses: dict[str, str]) -> dict:
     factor = "dose" if kind == "strict_dose" else "arm"
     row = _base(c, rec, kind, factor, licenses)
     o = c.outcomes[rec["outcome_id"]]
-    known = f"per-arm result: {v}" if (v := _value(rec, "a")) else "its per-arm result was not posted in the source"
+    known = (
+        f"per-arm result: {v}" if (v := arm_value_text(rec, "a")) else "its per-arm result was not posted in the source"
+    )
     anchor = f"{_side(rec, 'a')}; {outcome_block(o)}; {known}."
     if kind != "strict_dose":
         change = f'the arm changes from "{rec["a_title"]}" to "{rec["b_title"]}"'
@@ -183,12 +191,6 @@ def arm_pair(c: Corpus, rec: dict, kind: str, licenses: dict[str, str]) -> dict:
     target = f"{_side(rec, 'b')}; same outcome measure, compared with the anchor arm."
     row.update(render_pair(row, anchor, change, target))
     return row
-
-
-def _value(rec: dict, side: str) -> str | None:
-    from .render import arm_value_text
-
-    return arm_value_text(rec, side)
 
 
 def outcome_pair(c: Corpus, anchor: dict, target: dict, licenses: dict[str, str]) -> dict:
