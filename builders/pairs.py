@@ -1,8 +1,10 @@
-"""deepimagine/pairs: strict counterfactual pairs from inside one trial (one factor changes), with TRL-standard text.
+"""deepimagine/pairs: counterfactual pairs with TRL-standard text, strict (inside one trial) and approximate.
 
 Configs ``strict_arm`` (two arms, one outcome), ``strict_dose`` (two doses of one intervention, one outcome) and
-``strict_outcome`` (same two arms, two outcomes); splits by results-first-posted date; CT Open's trials and user
-exclusion lists removed from ``train``. Every row keeps the source values its label was computed from.
+``strict_outcome`` (same two arms, two outcomes); ``approx`` (a target comparison and a retrieved anchor from an
+earlier, similar trial, with the factors that differ) and ``pathways`` (the single-factor steps from up to seven
+anchors to a target). Splits by results-first-posted date; CT Open's trials and user exclusion lists removed from
+``train``. Every row keeps the source values its label was computed from.
 
 Example record (config ``strict_dose``; MBNMAdose ``alog_pcfb``, trial NCT00286429)::
 
@@ -22,28 +24,38 @@ from datasets import DatasetDict, Features
 
 from deepimagine_data import __version__
 from deepimagine_data.builder_kit import CITATION, card_template, to_dataset_dict, write_corpus
+from deepimagine_data.pairs.approx import APPROX, PATHWAYS
 from deepimagine_data.pairs.strict import KINDS, PAIRS
 from deepimagine_data.pipeline import BuildOptions, default_options
 
 _NAME = "deepimagine/pairs"
 _DESCRIPTION = (
-    "Strict counterfactual pairs from real trials with posted results: two arms, two doses, or two outcome measures "
-    "of one trial, labelled from the posted analysis or the per-arm values, with prompt/completion text."
+    "Counterfactual pairs from real trials with posted results: strict pairs (two arms, two doses, or two outcome "
+    "measures of one trial) and approximate pairs and pathways (an earlier similar trial as anchor, the factors that "
+    "differ named), labelled from the posted analysis or the per-arm values, with prompt/completion text."
 )
 _CITATION = CITATION
 _LICENSE = "other"  # per-source licenses in the `license` column and the card
 _HOMEPAGE = "https://clinicaltrials.gov"
 SOURCE_VERSION = "embedded-snapshot-1"
 VERSION = "0.1.0"
-CONFIGS = list(KINDS)
+APPROX_CONFIGS = ["approx", "pathways"]
+CONFIGS = [*KINDS, *APPROX_CONFIGS]
 SPLITS = ["train", "validation", "test"]
-FEATURES: dict[str, Features] = {k: Features.from_arrow_schema(PAIRS) for k in KINDS}
-ID_COLUMNS = {k: "pair_id" for k in KINDS}
+FEATURES: dict[str, Features] = {
+    **{k: Features.from_arrow_schema(PAIRS) for k in KINDS},
+    "approx": Features.from_arrow_schema(APPROX),
+    "pathways": Features.from_arrow_schema(PATHWAYS),
+}
+ID_COLUMNS = {**{k: "pair_id" for k in KINDS}, "approx": "pair_id", "pathways": "pathway_id"}
 
 _MEANING = {
     "strict_arm": "two arms of one trial on one outcome (dose pairs excluded)",
     "strict_dose": "two doses of one intervention in one trial, one outcome",
     "strict_outcome": "the same two arms of one trial on two outcome measures",
+    "approx": "a target comparison and an anchor comparison (result known) from an earlier, similar trial of the "
+    "same split, with the factors that differ (`changed_factors`, `unknown_factors`)",
+    "pathways": "one anchor -> target walk: the changed factors as ordered single-factor steps, each step a prompt",
 }
 
 
@@ -53,8 +65,14 @@ def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[st
 
     opts = options or default_options()
     _, reports = pipeline.corpus(opts.strict)
-    split, assignment, deco, removed = pipeline.split_all(pipeline.strict_pairs(opts.strict), opts)
-    return split, {"reports": reports, "assignment": assignment, "decontamination": deco, "removed": removed}
+    configs = dict(pipeline.strict_pairs(opts.strict))
+    approx = None
+    if opts.approx is not None:
+        approx = pipeline.approx_pairs(opts)
+        configs.update(approx.tables)
+    split, assignment, deco, removed = pipeline.split_all(configs, opts)
+    info = {"reports": reports, "assignment": assignment, "decontamination": deco, "removed": removed}
+    return split, {**info, "approx": approx}
 
 
 def recompute_labels(config: str, row: dict) -> dict:
@@ -90,7 +108,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
     from deepimagine_data.cards.common import split_corpus_fields
 
     rows = []
-    for cfg in CONFIGS:
+    for cfg in [c for c in CONFIGS if c in tables]:
         for split in SPLITS:
             t = tables[cfg][split]
             n_trials = pc.count_distinct(t.column("trial_id")).as_py() if t.num_rows else 0
@@ -102,7 +120,8 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
     body = card_template("pairs").substitute(
         **split_corpus_fields(tables, info),
         version=VERSION,
-        meaning_rows="\n".join(f"| `{k}` | {v} |" for k, v in _MEANING.items()),
+        meaning_rows="\n".join(f"| `{k}` | {v} |" for k, v in _MEANING.items() if k in tables),
+        approx_section=_approx_section(tables, info.get("approx")),
         count_rows="\n".join(rows),
         citation=_CITATION,
         package_version=__version__,
@@ -110,13 +129,44 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
     )
     meta = {
         "license": _LICENSE,
-        "pretty_name": "DeepImagine strict counterfactual pairs",
+        "pretty_name": "DeepImagine counterfactual pairs",
         "language": ["en"],
         "task_categories": ["text-generation"],
         "tags": ["clinical-trials", "counterfactual", "trl", "medical"],
         "size_categories": ["10K<n<100K"],
     }
     return body, meta
+
+
+def _approx_section(tables: dict[str, dict[str, pa.Table]], approx) -> str:
+    if approx is None:
+        return "Not built in this release (`deepimagine build --no-approx`)."
+    from collections import Counter
+
+    r, o = approx.retrieval, approx.options
+    lines = [
+        f"Retrieval: `{r.model_name}` at revision `{r.model_revision}` over the text view `{r.text_version}` "
+        f"(columns `retrieval_model`, `retrieval_model_revision`, `text_version`); {o.neighbours} neighbour trials "
+        f"per target; `approx` keeps the best {o.approx_anchors} anchor(s) per target comparison, `pathways` the "
+        f"best {o.pathway_anchors} per target trial; step order `{', '.join(o.order)}`.",
+        "",
+        f"Of {approx.targets:,} dated, labelled target comparisons, {approx.without_anchor:,} had no earlier anchor "
+        "of their split with a changed factor.",
+        "",
+        "| config | changed factor | rows |",
+        "|---|---|---:|",
+    ]
+    for cfg in APPROX_CONFIGS:
+        c = Counter(f for t in tables[cfg].values() for fs in t.column("changed_factors").to_pylist() for f in fs)
+        lines += [f"| `{cfg}` | {f} | {n:,} |" for f, n in sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))]
+    p = tables["pathways"]
+    per_target = Counter(x for t in p.values() for x in t.column("comparison_id").to_pylist())
+    lines += [
+        "",
+        f"`pathways`: {len(per_target):,} targets, {sum(1 for n in per_target.values() if n >= 3):,} of them with "
+        "three or more anchors.",
+    ]
+    return "\n".join(lines)
 
 
 def write(out_root: str | os.PathLike, options: BuildOptions | None = None):

@@ -47,7 +47,9 @@ def decontamination_rows(deco, removed: dict[str, dict[str, int]]) -> str:
 
 def split_corpus_fields(tables: dict[str, dict[str, pa.Table]], info: dict) -> dict[str, str]:
     """The card sections every split corpus (pairs, bench) shows: split rule, decontamination, sources."""
-    all_rows = pa.concat_tables([t for by_split in tables.values() for t in by_split.values()])
+    # only the columns the source table reads: configs of one corpus may have different schemas
+    cols = ["source", "trial_id"]
+    all_rows = pa.concat_tables([t.select(cols) for by_split in tables.values() for t in by_split.values()])
     return {
         "split_rule": split_rule(info["assignment"]),
         "decontamination_rows": decontamination_rows(info["decontamination"], info["removed"]),

@@ -55,15 +55,27 @@ def _cmd_curated(module: str):
 
 
 def _build_options(args: argparse.Namespace):
+    from .pairs.approx import ApproxOptions
     from .pipeline import BuildOptions, parse_date
     from .splits import Cutoffs
 
+    approx = None
+    if not args.no_approx:
+        approx = ApproxOptions(
+            model=args.embedding_model,
+            cache_dir=str(args.cache_dir) if args.cache_dir else None,
+            neighbours=args.neighbours,
+            approx_anchors=args.approx_anchors,
+            pathway_anchors=args.pathway_anchors,
+            order=args.pathway_order,
+        )
     return BuildOptions(
         cutoffs=Cutoffs(parse_date(args.validation_start), parse_date(args.test_start)),
         ctopen_source=args.ctopen_source,
         ctopen_missing="error" if args.require_ctopen else "skip",
         exclude_files=tuple(str(p) for p in args.exclude),
         strict=args.strict,
+        approx=approx,
     )
 
 
@@ -74,6 +86,14 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     opts = _build_options(args)
+    if opts.approx is not None:
+        from .pipeline import require_embed
+
+        try:
+            require_embed()
+        except RuntimeError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
     folder, tables, reports = trials.write(args.out, strict=args.strict)
     flat = {n: s["train"] for n, s in tables.items()}
     trials_t = flat["trials"]
@@ -105,6 +125,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     for name, n, status in info["decontamination"].summary():
         removed = sum(r.get(name, 0) for r in info["removed"].values())
         print(f"{name:<24} {n:>6,}  {status}; {removed:,} pair rows removed from train")
+    if info.get("approx") is not None:
+        a = info["approx"]
+        r = a.retrieval
+        print(
+            f"approx retrieval: {r.model_name} @ {r.model_revision[:12]}, {r.text_version}; "
+            f"{r.embedded:,} texts embedded, {r.cache_hits:,} from the cache; "
+            f"{a.targets:,} targets, {a.without_anchor:,} without an anchor"
+        )
     print(f"fingerprints: pairs {folder_fingerprint(pfolder)[:16]}  bench {folder_fingerprint(bfolder)[:16]}")
     print(f"time: {time.perf_counter() - t0:.1f} s")
     print(
@@ -201,9 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Ingests the embedded snapshot (AACT oncology studies with posted results and "
         "the curated per-arm sources) and writes three datasets under OUT as parquet plus a README.md card "
         "with `configs:`: OUT/deepimagine/trials (the six tables), OUT/deepimagine/pairs (strict_arm, "
-        "strict_dose, strict_outcome; train/validation/test by results-first-posted date) and "
+        "strict_dose, strict_outcome, approx, pathways; train/validation/test by results-first-posted date) and "
         "OUT/deepimagine/bench (questions). Reads CT Open's pickles (--ctopen-source, $DEEPIMAGINE_CTOPEN_DIR, "
-        "the download cache or the pinned GitHub commit) to remove its trials from training splits. Run from "
+        "the download cache or the pinned GitHub commit) to remove its trials from training splits. "
+        "approx and pathways embed each trial's text view (the [embed] extra; vectors cached under --cache-dir). "
+        "Run from "
         "OUT, load_dataset('deepimagine/pairs', 'strict_arm') works offline.",
     )
     b.add_argument("--out", type=Path, default=Path("hub"), help="hub root directory (default: ./hub)")
@@ -227,6 +257,28 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help="a file of NCT ids (one per line, or CSV/JSONL with nct_id) removed from training splits; repeatable",
+    )
+    g = b.add_argument_group("approximate pairs and pathways")
+    g.add_argument("--no-approx", action="store_true", help="build without the approx and pathways configs")
+    g.add_argument(
+        "--embedding-model",
+        default=None,
+        help="sentence-transformers model name or folder (default: the bundled all-MiniLM-L6-v2, offline)",
+    )
+    g.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="embedding cache root (default: $DEEPIMAGINE_CACHE or ~/.cache/deepimagine)",
+    )
+    g.add_argument("--neighbours", type=int, default=20, help="similar earlier trials kept per target (default 20)")
+    g.add_argument("--approx-anchors", type=int, default=1, help="anchors per target comparison in approx (1)")
+    g.add_argument("--pathway-anchors", type=int, default=7, help="anchors per target in pathways (default 7)")
+    g.add_argument(
+        "--pathway-order",
+        default="arm,outcome,population,geography,other",
+        help="step order: factors intervention, dose, outcome, population, geography, phase, design, or arm "
+        "(= intervention,dose) and other (= phase,design); unnamed factors follow in default order",
     )
     b.set_defaults(func=cmd_build)
     return p

@@ -17,6 +17,7 @@ from functools import lru_cache
 
 import pyarrow as pa
 
+from .pairs.approx import ApproxOptions
 from .splits import Cutoffs, SplitAssignment, assign, split_table
 
 
@@ -30,6 +31,8 @@ class BuildOptions:
     ctopen_missing: str = "skip"
     exclude_files: tuple[str, ...] = ()
     strict: bool = False
+    # the approx and pathways configs (embedding retrieval, needs the [embed] extra); None: not built
+    approx: ApproxOptions | None = ApproxOptions()
 
 
 @dataclass
@@ -93,6 +96,38 @@ def questions(strict: bool = False) -> pa.Table:
 
     tables, _ = corpus(strict)
     return build_questions(tables, comparisons(strict), licenses())
+
+
+EMBED_MISSING = (
+    "the approx and pathways configs retrieve similar trials with sentence embeddings, which need the [embed] "
+    "extra: pip install 'deepimagine-data[embed]' (or build without them: deepimagine build --no-approx)"
+)
+
+
+def require_embed() -> None:
+    """A clear error, before any work, when the [embed] extra is not installed."""
+    import importlib.util
+
+    missing = [m for m in ("sentence_transformers", "faiss", "numpy") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise RuntimeError(f"{EMBED_MISSING}; missing: {', '.join(missing)}")
+
+
+@lru_cache(maxsize=2)
+def approx_pairs(opts: BuildOptions):
+    """``approx`` and ``pathways`` before splitting (an :class:`~deepimagine_data.pairs.approx.ApproxResult`).
+
+    Anchors are filtered with the split assignment and exclusion lists of ``opts``, so the result depends on them.
+    """
+    from .pairs.approx import build_approx
+
+    if opts.approx is None:
+        raise ValueError("BuildOptions.approx is None: approximate pairs were not asked for")
+    require_embed()
+    tables, _ = corpus(opts.strict)
+    assignment = assign(tables["trials"], opts.cutoffs)
+    deco = decontamination(opts)
+    return build_approx(tables, licenses(), comparisons(opts.strict), assignment, deco.lists, opts.approx)
 
 
 @lru_cache(maxsize=8)

@@ -108,6 +108,13 @@ def test_pairs_and_bench_load_offline(built, monkeypatch):
     assert outcome.num_rows > 0 and outcome.features["messages"].feature["role"].dtype == "string"
     dose = load_dataset("deepimagine/pairs", "strict_dose", split="train")
     assert sum(1 for v in dose["a_value"] if v is not None) >= 300
+    approx = load_dataset("deepimagine/pairs", "approx")
+    assert sum(approx.num_rows.values()) >= 2000
+    row = approx["train"][0]
+    assert row["anchor_results_first_posted_date"] < row["results_first_posted_date"]
+    assert row["changed_factors"] and row["retrieval_model"] and row["retrieval_model_revision"]
+    pathways = load_dataset("deepimagine/pairs", "pathways", split="train")
+    assert pathways.features["steps"].feature["prompt"].dtype == "string"
     bench = load_dataset("deepimagine/bench", "questions", split="test")
     assert bench.num_rows >= 800
     assert min(bench["results_first_posted_date"]) >= __import__("datetime").date(2021, 1, 1)
@@ -116,7 +123,8 @@ def test_pairs_and_bench_load_offline(built, monkeypatch):
 
 def test_cards_show_real_figures(built):
     out, _ = built
-    for name, configs in (("pairs", ["strict_arm", "strict_dose", "strict_outcome"]), ("bench", ["questions"])):
+    pairs_configs = ["strict_arm", "strict_dose", "strict_outcome", "approx", "pathways"]
+    for name, configs in (("pairs", pairs_configs), ("bench", ["questions"])):
         folder = out / "deepimagine" / name
         front = _front(folder)
         assert [c["config_name"] for c in front["configs"]] == configs

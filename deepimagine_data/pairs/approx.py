@@ -1,0 +1,645 @@
+"""Approximate counterfactual pairs and successive pathways, from embedding retrieval over trials.
+
+Where a trial holds no natural counterfactual, DeepImagine starts from a *similar* trial whose result is known (the
+anchor) and reasons across the factors in which the target differs (arXiv 2604.23054, approximate counterfactuals
+and successive counterfactual imagining). Built here as data:
+
+1. **Retrieval.** Every trial with a labelled comparison and a results-first-posted date gets its text view
+   (:func:`deepimagine_data.retrieval.trial_text`) embedded (:class:`~deepimagine_data.retrieval.Embedder`, cached by
+   content). One faiss index per split (:class:`~deepimagine_data.retrieval.VectorIndex`); a target's neighbours are
+   the most similar trials of its own split whose results were posted *strictly before* its own (an anchor from the
+   future would leak), that are another registry trial (another split key: the CliniFact row of an AACT trial is the
+   same trial), and, for ``train``, on no decontamination list.
+2. **Anchor comparison.** In each neighbour, the labelled comparison whose outcome is most like the target's (same
+   parameter type first, then rapidfuzz ``token_set_ratio`` of :func:`~deepimagine_data.pairs.factors.outcome_key`).
+3. **Factor diff** (:func:`~deepimagine_data.pairs.factors.diff`): changed / unknown factors. Candidates with no
+   changed factor are dropped (nothing to reason across); the rest are ranked by fewest factors not known to be
+   equal (changed + unknown), then fewest changed, then trial similarity, then id.
+4. ``approx``: the best ``approx_anchors`` candidates per target comparison. ``pathways``: per target trial, its
+   first labelled comparison (primary outcomes first) and its best ``pathway_anchors`` candidates, each with the
+   ordered single-factor steps from anchor to target (order :data:`DEFAULT_ORDER`: arm, outcome, population,
+   geography, then the rest), every step rendered as a local counterfactual prompt.
+
+The label of every row is the *target's own* posted result (all :data:`~deepimagine_data.pairs.strict.
+COMPARISON_FIELDS` kept): the verifiable reward of RL on approximate pairs.
+
+Example record (config ``approx``; AACT)::
+
+    {"pair_id": "approx:NCT01234567:O0:OG001|OG000<NCT00987654:O0:OG001|OG000", "kind": "approx",
+     "nct_id": "NCT01234567", "anchor_nct_id": "NCT00987654", "changed_factors": ["intervention", "phase"],
+     "unknown_factors": ["geography"], "similarity": 0.8123, "retrieval_model": "sentence-transformers/...",
+     "significance": "significant", "answer_index": 0, "completion": "... DECISION: (1.0, 0.0)", ...}
+
+Citation: DeepImagine (arXiv 2604.23054).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from string import Template
+
+import pyarrow as pa
+from rapidfuzz import fuzz
+
+from ..splits import SplitAssignment
+from .factors import FACTORS, FactorDiff, SideIndex, diff, outcome_key
+from .render import (
+    arm_block,
+    decision_line,
+    options_fields,
+    options_for,
+    outcome_block,
+    result_text,
+    template_dir,
+    trial_fields,
+)
+from .strict import COMPARISON_FIELDS, TRIAL_CONTEXT_FIELDS, trial_context
+
+APPROX_TEMPLATE = "approx-v1"
+PATHWAY_TEMPLATE = "pathway-v1"
+# The issue's default order: arm (what is given, then how much), outcome, population, geography, then the rest.
+DEFAULT_ORDER = ("intervention", "dose", "outcome", "population", "geography", "phase", "design")
+# Aliases accepted in a user's order: "arm" is intervention + dose, "other" is phase + design.
+ORDER_ALIASES = {"arm": ("intervention", "dose"), "other": ("phase", "design")}
+
+
+@dataclass(frozen=True)
+class ApproxOptions:
+    """How anchors are retrieved and how many are kept.
+
+    ``neighbours`` trials per target survive the split/date/list filters (searched among ``4 * neighbours`` first,
+    so a target late in its split still finds earlier ones); ``model`` is any sentence-transformers name or folder
+    (``None``: the bundled all-MiniLM-L6-v2); ``cache_dir`` the embedding cache (``None``: ``$DEEPIMAGINE_CACHE``).
+    """
+
+    model: str | None = None
+    cache_dir: str | None = None
+    neighbours: int = 20
+    approx_anchors: int = 1
+    pathway_anchors: int = 7
+    order: tuple[str, ...] = DEFAULT_ORDER
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "order", parse_order(self.order))
+        for name in ("neighbours", "approx_anchors", "pathway_anchors"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"ApproxOptions.{name} must be >= 1, got {getattr(self, name)}")
+
+
+def parse_order(order: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """A full factor order from a user's partial one: aliases expanded, unnamed factors appended in default order.
+
+    >>> parse_order("outcome,arm")
+    ('outcome', 'intervention', 'dose', 'population', 'geography', 'phase', 'design')
+    """
+    items = [x.strip() for x in order.split(",")] if isinstance(order, str) else list(order)
+    out: list[str] = []
+    for x in items:
+        if not x:
+            continue
+        names = ORDER_ALIASES.get(x, (x,))
+        for n in names:
+            if n not in FACTORS:
+                raise ValueError(f"unknown factor {x!r} in order; use {', '.join(FACTORS)} or arm/other")
+            if n not in out:
+                out.append(n)
+    return tuple(out) + tuple(f for f in DEFAULT_ORDER if f not in out)
+
+
+# ==============================================================================================================
+# Schemas
+# ==============================================================================================================
+
+S, F, I, B, D = pa.string(), pa.float64(), pa.int64(), pa.bool_(), pa.date32()
+LS = pa.list_(S)
+_ANCHOR_FIELDS = [
+    ("anchor_trial_id", S),
+    ("anchor_nct_id", S),
+    ("anchor_source", S),
+    ("anchor_results_first_posted_date", D),
+    ("anchor_brief_title", S),
+    ("anchor_phase", S),
+    ("anchor_conditions", LS),
+    ("anchor_comparison_id", S),
+    ("anchor_outcome_id", S),
+    ("anchor_outcome_title", S),
+    ("anchor_a_title", S),
+    ("anchor_b_title", S),
+    ("anchor_param_type", S),
+    ("anchor_analysis_id", S),
+    ("anchor_p_value", F),
+    ("anchor_p_value_modifier", S),
+    ("anchor_alpha", F),
+    ("anchor_significance", S),
+    ("anchor_significance_source", S),
+    ("anchor_direction", S),
+    ("anchor_benefit", S),
+    ("anchor_result", S),
+]
+_RETRIEVAL_FIELDS = [
+    ("changed_factors", LS),
+    ("unknown_factors", LS),
+    ("factor_details", pa.list_(pa.struct([("factor", S), ("verdict", S), ("detail", S)]))),
+    ("similarity", F),
+    ("outcome_similarity", F),
+    ("retrieval_rank", I),
+    ("anchor_rank", I),
+    ("retrieval_model", S),
+    ("retrieval_model_revision", S),
+    ("text_version", S),
+]
+_TEXT_FIELDS = [
+    ("question_type", S),
+    ("options", LS),
+    ("answer_index", I),
+    ("rationale", S),
+    ("prompt", S),
+    ("completion", S),
+    ("messages", pa.list_(pa.struct([("role", S), ("content", S)]))),
+    ("template_version", S),
+    ("template_sha256", S),
+]
+_TARGET_FIELDS = [
+    *TRIAL_CONTEXT_FIELDS,
+    ("target_nct_id", S),
+    ("outcome_id", S),
+    ("outcome_title", S),
+    ("outcome_type", S),
+    ("outcome_time_frame", S),
+    ("unit_of_measure", S),
+    *COMPARISON_FIELDS,
+]
+APPROX = pa.schema([("pair_id", S), ("kind", S), *_TARGET_FIELDS, *_ANCHOR_FIELDS, *_RETRIEVAL_FIELDS, *_TEXT_FIELDS])
+STEP = pa.struct([("step", I), ("factor", S), ("detail", S), ("verifiable", B), ("prompt", S)])
+PATHWAYS = pa.schema(
+    [
+        ("pathway_id", S),
+        ("kind", S),
+        *_TARGET_FIELDS,
+        *_ANCHOR_FIELDS,
+        *_RETRIEVAL_FIELDS,
+        ("order", LS),
+        ("n_steps", I),
+        ("steps", pa.list_(STEP)),
+        *_TEXT_FIELDS,
+    ]
+)
+
+
+# ==============================================================================================================
+# Retrieval
+# ==============================================================================================================
+
+
+@dataclass
+class Retrieval:
+    """trial_id -> [(anchor trial_id, cosine similarity rounded to 4 places)], best first, filters applied."""
+
+    neighbours: dict[str, list[tuple[str, float]]]
+    model_name: str
+    model_revision: str
+    text_version: str
+    embedded: int
+    cache_hits: int
+
+
+def _eligible_anchor(target: str, anchor: str, assignment: SplitAssignment, exclude: Mapping[str, set[str]]) -> bool:
+    kt, ka = assignment.key[target], assignment.key[anchor]
+    if kt == ka:
+        return False  # the same registry trial read from another source
+    dt_, da = assignment.date[kt], assignment.date[ka]
+    if dt_ is None or da is None or not da < dt_:
+        return False  # strictly earlier: an anchor posted the same day or later is not known at the target's time
+    if assignment.split[anchor] != assignment.split[target]:
+        return False
+    # a train target's prompt shows the anchor's result: a listed (benchmark) trial must not reach training text
+    return not (assignment.split[anchor] == "train" and any(ka in ids for ids in exclude.values()))
+
+
+def retrieve(
+    tables: Mapping[str, pa.Table],
+    trial_ids: list[str],
+    assignment: SplitAssignment,
+    exclude: Mapping[str, set[str]],
+    options: ApproxOptions,
+) -> Retrieval:
+    """Nearest earlier trials of the same split for every dated trial in ``trial_ids`` (one faiss index per split)."""
+    from ..retrieval import TEXT_VERSION, Embedder, VectorIndex, trial_texts
+
+    texts = trial_texts(tables)
+    dated = sorted(t for t in set(trial_ids) if assignment.date[assignment.key[t]] is not None)
+    emb = Embedder(options.model, cache_dir=options.cache_dir, progress=options.progress)
+    vectors = emb.embed([texts[t] for t in dated]) if dated else None
+    row = {t: i for i, t in enumerate(dated)}
+    by_split: dict[str, list[str]] = defaultdict(list)
+    for t in dated:
+        by_split[assignment.split[t]].append(t)
+    neighbours: dict[str, list[tuple[str, float]]] = {}
+    for ids in by_split.values():
+        vec = vectors[[row[t] for t in ids]]
+        index = VectorIndex.build(vec)
+        k = min(len(ids), 4 * options.neighbours + 1)
+        scores, hits = index.search(vec, k)
+        for qi, t in enumerate(ids):
+            found = []
+            for s, j in zip(scores[qi], hits[qi], strict=True):
+                if j < 0:
+                    continue
+                a = ids[j]
+                if _eligible_anchor(t, a, assignment, exclude):
+                    # rounded so that last-bit differences of a recomputed embedding do not reorder anchors
+                    found.append((a, round(float(s), 4)))
+            found.sort(key=lambda x: (-x[1], x[0]))
+            neighbours[t] = found[: options.neighbours]
+    return Retrieval(
+        neighbours,
+        emb.model_name,
+        emb.model_revision,
+        TEXT_VERSION,
+        emb.stats["computed"],
+        emb.stats["hits"],
+    )
+
+
+# ==============================================================================================================
+# Candidates
+# ==============================================================================================================
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An anchor comparison for a target comparison, with the factors that differ and how it was found."""
+
+    anchor: dict
+    diff: FactorDiff
+    similarity: float
+    outcome_similarity: float
+    retrieval_rank: int  # 1-based rank of the anchor's trial among the target's filtered neighbours
+
+
+def outcome_similarity(target: Mapping, anchor: Mapping, titles: Mapping[str, str]) -> float:
+    """rapidfuzz token_set_ratio of the two outcome titles' :func:`outcome_key`, in [0, 1].
+
+    >>> outcome_similarity({"outcome_id": "a"}, {"outcome_id": "b"},
+    ...                    {"a": "Progression Free Survival (PFS)", "b": "Progression-free Survival"})
+    1.0
+    """
+    ka = outcome_key(titles.get(target["outcome_id"])) or ""
+    kb = outcome_key(titles.get(anchor["outcome_id"])) or ""
+    return round(fuzz.token_set_ratio(ka, kb) / 100.0, 4)
+
+
+def _pick_anchor(target: dict, options: list[dict], titles: Mapping[str, str]) -> tuple[dict, float]:
+    def key(c: dict) -> tuple:
+        same_type = (c.get("param_type") or "") == (target.get("param_type") or "")
+        return (not same_type, -outcome_similarity(target, c, titles), c["comparison_id"])
+
+    best = min(options, key=key)
+    return best, outcome_similarity(target, best, titles)
+
+
+def candidates(
+    target: dict,
+    neighbours: list[tuple[str, float]],
+    labelled_by_trial: Mapping[str, list[dict]],
+    sides: _Sides,
+    titles: Mapping[str, str],
+) -> list[Candidate]:
+    """The target's anchor candidates with at least one changed factor, best first (:func:`_rank_key`)."""
+    out = []
+    for rank, (tid, sim) in enumerate(neighbours, start=1):
+        comps = labelled_by_trial.get(tid)
+        if not comps:
+            continue
+        anchor, osim = _pick_anchor(target, comps, titles)
+        d = diff(sides(anchor), sides(target))
+        if d.changed:
+            out.append(Candidate(anchor, d, sim, osim, rank))
+    out.sort(key=_rank_key)
+    return out
+
+
+def _rank_key(c: Candidate) -> tuple:
+    # fewest factors not known to be equal first (an unknown factor may differ as much as a changed one), then
+    # fewest known changes, then the more similar trial
+    return (len(c.diff.changed) + len(c.diff.unknown), len(c.diff.changed), -c.similarity, c.anchor["comparison_id"])
+
+
+class _Sides:
+    """Sides per comparison id, computed once (a comparison is an anchor of many targets)."""
+
+    def __init__(self, index: SideIndex) -> None:
+        self.index = index
+        self._cache: dict[str, object] = {}
+
+    def __call__(self, comparison: dict):
+        cid = comparison["comparison_id"]
+        s = self._cache.get(cid)
+        if s is None:
+            s = self._cache[cid] = self.index.side(comparison)
+        return s
+
+
+# ==============================================================================================================
+# Rendering
+# ==============================================================================================================
+
+
+@lru_cache(maxsize=4)
+def _templates(version: str) -> tuple[dict[str, Template], str]:
+    d = template_dir(version)
+    names = ["prompt", "completion"] + (["step"] if (d / "step.txt").is_file() else [])
+    raw = {n: (d / f"{n}.txt").read_text(encoding="utf-8") for n in names}
+    sha = hashlib.sha256("\0".join(raw[n] for n in names).encode()).hexdigest()
+    return {n: Template(t) for n, t in raw.items()}, sha
+
+
+def _comparison_block(rec: dict, outcome: dict) -> str:
+    b = arm_block(rec["b_title"], rec["b_description"], rec["b_dose_text"], rec["b_dose_unit"])
+    a = arm_block(rec["a_title"], rec["a_description"], rec["a_dose_text"], rec["a_dose_unit"])
+    return f"{b} compared with {a}; {outcome_block(outcome)}"
+
+
+def _anchor_fields(row: dict) -> dict:
+    f = trial_fields(
+        {
+            "nct_id": row["anchor_nct_id"],
+            "trial_id": row["anchor_trial_id"],
+            "brief_title": row["anchor_brief_title"],
+            "phase": row["anchor_phase"],
+            "conditions": row["anchor_conditions"],
+        }
+    )
+    return {f"anchor_{k}": v for k, v in f.items()}
+
+
+def _verdict(d: FactorDiff, factor: str) -> str:
+    return "changed" if factor in d.changed else "unknown"
+
+
+def _change_lines(d: FactorDiff, order: tuple[str, ...]) -> list[str]:
+    return [f"- {d.details[f]}" for f in order if f in d.changed]
+
+
+def _unknown_line(d: FactorDiff) -> str:
+    if not d.unknown:
+        return ""
+    return "Not comparable from the records (may or may not differ): " + "; ".join(d.details[f] for f in d.unknown)
+
+
+def _texts(row: dict, prompt: str, version: str, sha: str, tmpl: dict[str, Template]) -> dict:
+    completion = (
+        tmpl["completion"]
+        .substitute(rationale=row["rationale"], decision=decision_line(len(row["options"]), row["answer_index"]))
+        .strip()
+    )
+    return {
+        "prompt": prompt,
+        "completion": completion,
+        "messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": completion}],
+        "template_version": version,
+        "template_sha256": sha,
+    }
+
+
+class _Rows:
+    """Row building shared by ``approx`` and ``pathways``: target context, label, anchor, retrieval provenance."""
+
+    def __init__(
+        self,
+        trials: Mapping[str, dict],
+        outcomes: Mapping[str, dict],
+        licenses: Mapping[str, str],
+        retrieval: Retrieval,
+        assignment: SplitAssignment,
+    ) -> None:
+        self.trials, self.outcomes, self.licenses, self.retrieval = trials, outcomes, licenses, retrieval
+        self.assignment = assignment
+
+    def date(self, trial_id: str) -> dt.date | None:
+        # the date the split and the time rule use: the earliest any source gives for the registry trial
+        return self.assignment.date[self.assignment.key[trial_id]]
+
+    def base(self, target: dict, cand: Candidate, anchor_rank: int) -> dict:
+        t, o = self.trials[target["trial_id"]], self.outcomes[target["outcome_id"]]
+        a = cand.anchor
+        at, ao = self.trials[a["trial_id"]], self.outcomes[a["outcome_id"]]
+        row = {k: target.get(k) for k, _ in COMPARISON_FIELDS}
+        row.update(
+            **trial_context(t, self.licenses),
+            target_nct_id=t["nct_id"],
+            outcome_id=target["outcome_id"],
+            outcome_title=o["title"],
+            outcome_type=o["outcome_type"],
+            outcome_time_frame=o["time_frame"],
+            unit_of_measure=o["unit_of_measure"],
+            anchor_trial_id=a["trial_id"],
+            anchor_nct_id=at["nct_id"],
+            anchor_source=at["source"],
+            anchor_results_first_posted_date=self.date(a["trial_id"]),
+            anchor_brief_title=at["brief_title"],
+            anchor_phase=at["phase"],
+            anchor_conditions=at["conditions"],
+            anchor_comparison_id=a["comparison_id"],
+            anchor_outcome_id=a["outcome_id"],
+            anchor_outcome_title=ao["title"],
+            anchor_a_title=a["a_title"],
+            anchor_b_title=a["b_title"],
+            anchor_param_type=a["param_type"],
+            anchor_analysis_id=a["analysis_id"],
+            anchor_p_value=a["p_value"] if a["significance_source"] == "posted_p_value" else a["computed_p_value"],
+            anchor_p_value_modifier=a["p_value_modifier"],
+            anchor_alpha=a["alpha"],
+            anchor_significance=a["significance"],
+            anchor_significance_source=a["significance_source"],
+            anchor_direction=a["direction"],
+            anchor_benefit=a["benefit"],
+            anchor_result=result_text(a),
+            changed_factors=list(cand.diff.changed),
+            unknown_factors=list(cand.diff.unknown),
+            factor_details=[
+                {"factor": f, "verdict": _verdict(cand.diff, f), "detail": cand.diff.details[f]}
+                for f in FACTORS
+                if f in cand.diff.details
+            ],
+            similarity=cand.similarity,
+            outcome_similarity=cand.outcome_similarity,
+            retrieval_rank=cand.retrieval_rank,
+            anchor_rank=anchor_rank,
+            retrieval_model=self.retrieval.model_name,
+            retrieval_model_revision=self.retrieval.model_revision,
+            text_version=self.retrieval.text_version,
+        )
+        qt, opts, ans = options_for(target, target["a_title"], target["b_title"])
+        row.update(question_type=qt, options=opts, answer_index=ans, rationale=result_text(target))
+        return row
+
+    def blocks(self, row: dict, target: dict, anchor: dict) -> dict:
+        return {
+            **trial_fields(row),
+            **_anchor_fields(row),
+            **options_fields(row["options"]),
+            "anchor_block": f"{_comparison_block(anchor, self.outcomes[anchor['outcome_id']])}. "
+            f"Result: {row['anchor_result']}",
+            "target_block": f"{_comparison_block(target, self.outcomes[target['outcome_id']])}.",
+        }
+
+
+def approx_row(rows: _Rows, target: dict, cand: Candidate, anchor_rank: int, order: tuple[str, ...]) -> dict:
+    row = rows.base(target, cand, anchor_rank)
+    row["pair_id"] = f"approx:{target['comparison_id']}<{cand.anchor['comparison_id']}"
+    row["kind"] = "approx"
+    tmpl, sha = _templates(APPROX_TEMPLATE)
+    change = "\n".join(_change_lines(cand.diff, order) + ([_unknown_line(cand.diff)] if cand.diff.unknown else []))
+    prompt = tmpl["prompt"].substitute(**rows.blocks(row, target, cand.anchor), change_block=change).strip()
+    row.update(_texts(row, prompt, APPROX_TEMPLATE, sha, tmpl))
+    return row
+
+
+def pathway_row(rows: _Rows, target: dict, cand: Candidate, anchor_rank: int, order: tuple[str, ...]) -> dict:
+    row = rows.base(target, cand, anchor_rank)
+    anchor = cand.anchor
+    row["pathway_id"] = f"pathway:{target['comparison_id']}<{anchor['comparison_id']}"
+    row["kind"] = "pathway"
+    tmpl, sha = _templates(PATHWAY_TEMPLATE)
+    blocks = rows.blocks(row, target, anchor)
+    factors = [f for f in order if f in cand.diff.changed]
+    steps, done = [], []
+    for i, f in enumerate(factors, start=1):
+        # the comparison as it stands after this step: the target's arms once the arm factors are applied, the
+        # target's outcome once the outcome is; the question keeps the target's type (2-way / 3-way / NI)
+        applied = {*done, f}
+        last = i == len(factors)
+        # still the anchor's arms / outcome while a factor that may change them (changed or unknown) is ahead;
+        # the last step arrives at the target whatever the unknown factors were
+        pending = set(cand.diff.changed) | set(cand.diff.unknown)
+        arms_src = anchor if not last and ({"intervention", "dose"} & pending) - applied else target
+        oc_src = anchor if not last and "outcome" in pending - applied else target
+        _, opts, _ = options_for(target, arms_src["a_title"], arms_src["b_title"])
+        previous = "\n".join(f"{j}. {cand.diff.details[g]}" for j, g in enumerate(done, start=1)) or "(none yet)"
+        prompt = (
+            tmpl["step"]
+            .substitute(
+                anchor_nct_id=blocks["anchor_nct_id"],
+                anchor_brief_title=blocks["anchor_brief_title"],
+                anchor_block=blocks["anchor_block"],
+                previous_block=previous,
+                step=i,
+                n_steps=len(factors),
+                factor=f,
+                detail=cand.diff.details[f],
+                current_a=f'"{arms_src["a_title"]}"',
+                current_b=f'"{arms_src["b_title"]}"',
+                current_outcome=rows.outcomes[oc_src["outcome_id"]]["title"],
+                **options_fields(opts),
+            )
+            .strip()
+        )
+        steps.append({"step": i, "factor": f, "detail": cand.diff.details[f], "verifiable": last, "prompt": prompt})
+        done.append(f)
+    lines = [f"{j}. {cand.diff.details[g]}" for j, g in enumerate(factors, start=1)]
+    if cand.diff.unknown:
+        lines.append(_unknown_line(cand.diff))
+    prompt = tmpl["prompt"].substitute(**blocks, steps_block="\n".join(lines)).strip()
+    row.update(order=list(order), n_steps=len(steps), steps=steps)
+    row.update(_texts(row, prompt, PATHWAY_TEMPLATE, sha, tmpl))
+    return row
+
+
+# ==============================================================================================================
+# Build
+# ==============================================================================================================
+
+
+@dataclass
+class ApproxResult:
+    tables: dict[str, pa.Table]  # "approx", "pathways" (before splitting)
+    retrieval: Retrieval
+    options: ApproxOptions
+    targets: int  # labelled, dated target comparisons considered
+    without_anchor: int  # of those, how many had no candidate with a changed factor
+
+
+def labelled(comparisons: list[dict]) -> list[dict]:
+    """Comparisons that can be a target or an anchor: a known label that makes a question (as the strict pairs)."""
+    out = []
+    for c in comparisons:
+        if c["significance"] == "unknown":
+            continue
+        if options_for(c, c["a_title"], c["b_title"])[2] is not None:
+            out.append(c)
+    return out
+
+
+def build_approx(
+    tables: Mapping[str, pa.Table],
+    licenses: Mapping[str, str],
+    comparisons: list[dict],
+    assignment: SplitAssignment,
+    exclude: Mapping[str, set[str]],
+    options: ApproxOptions | None = None,
+) -> ApproxResult:
+    """``approx`` and ``pathways`` tables (schemas :data:`APPROX`, :data:`PATHWAYS`), rows sorted by id."""
+    from tqdm.auto import tqdm
+
+    options = options or ApproxOptions()
+    comps = labelled(comparisons)
+    by_trial: dict[str, list[dict]] = defaultdict(list)
+    for c in comps:
+        by_trial[c["trial_id"]].append(c)
+    retrieval = retrieve(tables, sorted(by_trial), assignment, exclude, options)
+    trials = {r["trial_id"]: r for r in tables["trials"].to_pylist()}
+    outcomes = {
+        r["outcome_id"]: r
+        for r in tables["outcomes"]
+        .select(["outcome_id", "title", "outcome_type", "outcome_index", "time_frame", "unit_of_measure"])
+        .to_pylist()
+    }
+    titles = {k: v["title"] for k, v in outcomes.items()}
+    sides = _Sides(SideIndex(tables))
+    rows = _Rows(trials, outcomes, dict(licenses), retrieval, assignment)
+
+    approx_rows, pathway_rows = [], []
+    targets = without = 0
+    for tid in tqdm(sorted(retrieval.neighbours), desc="approx pairs", unit="trial", disable=not options.progress):
+        neigh = retrieval.neighbours[tid]
+        first_done = False
+        ordered = sorted(
+            by_trial[tid],
+            key=lambda c: (
+                outcomes[c["outcome_id"]]["outcome_type"] != "PRIMARY",
+                outcomes[c["outcome_id"]]["outcome_index"],
+                c["comparison_id"],
+            ),
+        )
+        for target in ordered:
+            targets += 1
+            cands = candidates(target, neigh, by_trial, sides, titles)
+            if not cands:
+                without += 1
+                continue
+            for r, cand in enumerate(cands[: options.approx_anchors], start=1):
+                approx_rows.append(approx_row(rows, target, cand, r, options.order))
+            if not first_done:
+                # one pathway target per trial: the walks of one trial's outcomes would share anchors and steps
+                first_done = True
+                for r, cand in enumerate(cands[: options.pathway_anchors], start=1):
+                    pathway_rows.append(pathway_row(rows, target, cand, r, options.order))
+    approx_rows.sort(key=lambda r: r["pair_id"])
+    pathway_rows.sort(key=lambda r: r["pathway_id"])
+    out = {
+        "approx": pa.Table.from_pylist(approx_rows, schema=APPROX),
+        "pathways": pa.Table.from_pylist(pathway_rows, schema=PATHWAYS),
+    }
+    return ApproxResult(out, retrieval, options, targets, without)
+
+
+def posted_before(anchor: dt.date | None, target: dt.date | None) -> bool:
+    """The time rule of an anchor, for checks on built rows: both dated, the anchor strictly earlier."""
+    return anchor is not None and target is not None and anchor < target
