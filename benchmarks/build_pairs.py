@@ -3,8 +3,8 @@
 Usage: python benchmarks/build_pairs.py
 
 Prints wall time and peak RSS after each stage of the pipeline behind ``deepimagine build`` (ingest of the embedded
-snapshot, labelled comparisons, strict pairs with rendered text, questions, splits + decontamination, parquet
-writes), and the rows each stage made.
+snapshot, labelled comparisons, strict pairs with rendered text, questions, approximate pairs and pathways with a
+cold and then a warm embedding cache, splits + decontamination, parquet writes), and the rows each stage made.
 """
 
 from __future__ import annotations
@@ -41,6 +41,19 @@ def main() -> None:
     q = pipeline.questions()
     stage("benchmark questions", q.num_rows)
     opts = pipeline.default_options()
+    from deepimagine_data.pairs.approx import ApproxOptions, build_approx
+    from deepimagine_data.splits import assign
+
+    assignment = assign(tables["trials"], opts.cutoffs)
+    lists = pipeline.decontamination(opts).lists
+    with tempfile.TemporaryDirectory() as cache:
+        for label in ("cold", "warm"):
+            res = build_approx(
+                tables, pipeline.licenses(), comps, assignment, lists, ApproxOptions(cache_dir=cache, progress=False)
+            )
+            r = res.retrieval
+            n = sum(x.num_rows for x in res.tables.values())
+            stage(f"approx + pathways, {label} cache ({r.embedded:,} embedded)", n)
     split, *_ = pipeline.split_all({**sp, "questions": q}, opts)
     stage("splits + decontamination", sum(x.num_rows for s in split.values() for x in s.values()))
     with tempfile.TemporaryDirectory() as d:
@@ -48,10 +61,10 @@ def main() -> None:
         bench.write(d, opts)
     stage("write pairs + bench (parquet + cards)", 0)
 
-    print(f"{'stage':<40} {'seconds':>8} {'peak RSS MB':>12} {'rows':>9}")
+    print(f"{'stage':<48} {'seconds':>8} {'peak RSS MB':>12} {'rows':>9}")
     for name, sec, mb, n in rows:
-        print(f"{name:<40} {sec:>8.1f} {mb:>12.0f} {n:>9,}")
-    print(f"{'total':<40} {sum(r[1] for r in rows):>8.1f}")
+        print(f"{name:<48} {sec:>8.1f} {mb:>12.0f} {n:>9,}")
+    print(f"{'total':<48} {sum(r[1] for r in rows):>8.1f}")
 
 
 if __name__ == "__main__":

@@ -23,12 +23,16 @@ and successive counterfactual imagining). Built here as data:
 The label of every row is the *target's own* posted result (all :data:`~deepimagine_data.pairs.strict.
 COMPARISON_FIELDS` kept): the verifiable reward of RL on approximate pairs.
 
-Example record (config ``approx``; AACT)::
+Example record (config ``approx``, train; target RTOG 94-08 NCT00002597, anchor NCT00288080, both AACT)::
 
-    {"pair_id": "approx:NCT01234567:O0:OG001|OG000<NCT00987654:O0:OG001|OG000", "kind": "approx",
-     "nct_id": "NCT01234567", "anchor_nct_id": "NCT00987654", "changed_factors": ["intervention", "phase"],
-     "unknown_factors": ["geography"], "similarity": 0.8123, "retrieval_model": "sentence-transformers/...",
-     "significance": "significant", "answer_index": 0, "completion": "... DECISION: (1.0, 0.0)", ...}
+    {"pair_id": "approx:NCT00002597:O7:OG000|OG001<NCT00288080:O4:OG000|OG001", "kind": "approx",
+     "nct_id": "NCT00002597", "results_first_posted_date": date(2017, 6, 6), "anchor_nct_id": "NCT00288080",
+     "anchor_results_first_posted_date": date(2017, 1, 23), "a_title": "Hormone Therapy + Radiation Therapy",
+     "b_title": "Radiation Therapy Alone", "outcome_title": "Disease-free Survival Rate (10 Years)",
+     "anchor_outcome_title": "Disease-free Survival", "changed_factors": ["intervention"],
+     "unknown_factors": ["dose", "population", "geography"], "similarity": 0.8161, "retrieval_rank": 2,
+     "retrieval_model": "sentence-transformers/all-MiniLM-L6-v2", "p_value": 0.001, "significance": "significant",
+     "question_type": "comparative_3way", "answer_index": 1, "completion": "... DECISION: (0.0, 1.0, 0.0)", ...}
 
 Citation: DeepImagine (arXiv 2604.23054).
 """
