@@ -142,6 +142,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tasks_path(args: argparse.Namespace) -> int:
+    from importlib import resources
+
+    print(Path(str(resources.files("deepimagine_data.benchmark"))).resolve())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="deepimagine",
@@ -220,8 +227,19 @@ def build_parser() -> argparse.ArgumentParser:
     ctgov_download.add_cli(dsub)
 
     from . import publish
+    from .scoring import cli as scoring_cli
 
     publish.add_cli(sub)
+    scoring_cli.add_cli(sub)
+
+    tp = sub.add_parser(
+        "tasks-path",
+        help="print the folder of the package's lm-eval tasks",
+        description="Prints the folder holding the lm-eval task YAMLs (ctopen_winter2025, ctopen_summer2025, "
+        "deepimagine_bench, deepimagine_pairs, the group deepimagine): "
+        'lm_eval --include_path "$(deepimagine tasks-path)" --tasks deepimagine ...',
+    )
+    tp.set_defaults(func=cmd_tasks_path)
 
     b = sub.add_parser(
         "build",
