@@ -226,11 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     ctgov_download.add_cli(dsub)
 
-    from . import publish
+    from . import leaderboard, publish
     from .scoring import cli as scoring_cli
 
     publish.add_cli(sub)
     scoring_cli.add_cli(sub)
+    leaderboard.add_cli(sub)
 
     tp = sub.add_parser(
         "tasks-path",

@@ -82,18 +82,20 @@ class ParsedDecision:
 
 _FENCE = re.compile(r"```[a-zA-Z0-9_-]*")
 _MARKUP = re.compile(r"[*#_`>]+")
-_DECISION = re.compile(r"decision\s*[:=]?\s*", re.I)
+_DECISION = re.compile(r"\bdecision\s*[:=]?\s*", re.I)  # \b: "indecision (0.5, 0.5)" is no decision
 _GROUP = re.compile(r"[(\[{]([^()\[\]{}]*)[)\]}]")
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*%?$")
 
 
 def _numbers(body: str) -> list[float] | None:
     parts = [p.strip().strip("\"'") for p in body.split(",")]
+    if len(parts) > 2 and not parts[-1]:  # (0.7, 0.3,) is a Python tuple, and CT Open reads it
+        parts.pop()
     if any(not p for p in parts):
         return None
     vals = []
     for p in parts:
-        p = p.split(":")[-1].strip().strip("\"'")  # {"p1": 0.2} or "option 1: 0.2"
+        p = re.split(r"[:=]", p)[-1].strip().strip("\"'")  # {"p1": 0.2}, "option 1: 0.2" or "p1=0.2"
         if not _NUMBER.match(p):
             return None
         v = float(p.rstrip("%").strip())

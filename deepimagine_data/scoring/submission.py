@@ -89,13 +89,29 @@ def _lm_eval_output(rec: dict, where: str) -> str:
     resps = rec.get("resps")
     if not isinstance(resps, list) or not resps:
         raise SubmissionError(f"{where}: lm-eval sample without resps")
+    # generate_until: [[text]]; loglikelihood: [[[ll, greedy]], [[ll, greedy]], ...] (one per option), which
+    # lm-eval 0.4.13 writes as strings ([[["-12.70", "False"]], ...])
+    if all(isinstance(r, list) and r and isinstance(r[0], list) and r[0] for r in resps):
+        lls = [_float(r[0][0]) for r in resps]
+        if all(x is not None for x in lls):
+            return _softmax_decision(lls)
     first = resps[0]
-    # generate_until: [[text]]; loglikelihood: [[[ll, greedy]], [[ll, greedy]], ...] (one per option)
     if isinstance(first, list) and first and isinstance(first[0], str):
         return first[0]
-    if all(isinstance(r, list) and r and isinstance(r[0], list) and isinstance(r[0][0], int | float) for r in resps):
-        return _softmax_decision([float(r[0][0]) for r in resps])
     raise SubmissionError(f"{where}: cannot read the model output from resps {json.dumps(resps)[:120]}")
+
+
+def _float(x: object) -> float | None:
+    if isinstance(x, bool):
+        return None
+    if isinstance(x, int | float):
+        return float(x)
+    if isinstance(x, str):
+        try:
+            return float(x)
+        except ValueError:
+            return None
+    return None
 
 
 def _from_jsonl(path: Path, lines: list[str]) -> Predictions:
