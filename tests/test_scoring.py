@@ -192,9 +192,14 @@ def test_cli_json_document(run_files, shared_data):
 def test_cli_table_and_clear_error(run_files, shared_data, tmp_path):
     base = [sys.executable, "-m", "deepimagine_data.cli", "score", "--benchmark", "ctopen", "--edition", "winter2025"]
     base += ["--source", str(shared_data / "ct_open")]
-    res = subprocess.run([*base, "--predictions", str(run_files[1])], capture_output=True, text=True, timeout=300)
+    plot = tmp_path / "reliability.svg"
+    res = subprocess.run(
+        [*base, "--predictions", str(run_files[1]), "--plot", str(plot)], capture_output=True, text=True, timeout=300
+    )
     assert res.returncode == 0, res.stderr
     assert "3-way explicit" in res.stdout and "overall" in res.stdout and "605 of 605" in res.stdout
+    svg = plot.read_text()
+    assert svg.startswith("<svg") and "reliability" in svg and svg.count("<rect") >= 2
     broken = tmp_path / "broken.jsonl"
     broken.write_text("{not json\n")
     res = subprocess.run([*base, "--predictions", str(broken)], capture_output=True, text=True, timeout=300)

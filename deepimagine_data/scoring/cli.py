@@ -54,6 +54,15 @@ def cmd_score(args: argparse.Namespace) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     doc = results_document(report, args.benchmark, args.edition, [str(p) for p in args.predictions])
+    if args.plot:
+        from ..fsutil import atomic_write_bytes
+        from ..leaderboard import calibration_svg
+        from .metrics import reliability
+
+        pooled = [x for run in report.items for x in run]
+        label = f"{args.benchmark} {args.edition or args.split}: reliability, all questions of {report.runs} run(s)"
+        atomic_write_bytes(args.plot, calibration_svg(reliability(pooled), label, size=320).encode())
+        print(f"reliability diagram -> {args.plot}", file=sys.stderr)
     if args.json:
         print(json.dumps(doc, indent=1, sort_keys=False))
         return 0
@@ -90,4 +99,5 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--predictions", type=Path, nargs="+", required=True, help="one file per run")
     s.add_argument("--partial", action="store_true", help="score only the answered questions (default: all needed)")
     s.add_argument("--json", action="store_true", help="print the results document as JSON")
+    s.add_argument("--plot", type=Path, default=None, help="also write a reliability diagram (SVG) to this file")
     s.set_defaults(func=cmd_score)

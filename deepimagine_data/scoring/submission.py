@@ -235,6 +235,7 @@ class ScoreReport:
     answered: int
     questions: int
     unreadable: list[tuple[Key, str]]
+    items: list[list[Scored]] = field(default_factory=list)  # per run, for calibration plots
 
 
 def score(questions: list[Question], paths: list[str | os.PathLike], *, partial: bool = False) -> ScoreReport:
@@ -249,4 +250,4 @@ def score(questions: list[Question], paths: list[str | os.PathLike], *, partial:
         runs.append(items)
         unreadable.extend(bad)
         answered[str(path)] = len(items)
-    return ScoreReport(evaluate_runs(runs), len(runs), min(answered.values()), len(questions), unreadable)
+    return ScoreReport(evaluate_runs(runs), len(runs), min(answered.values()), len(questions), unreadable, runs)
