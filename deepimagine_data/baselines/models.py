@@ -1,0 +1,95 @@
+"""The four baseline models, their hyperparameter grids, and selection on a validation split.
+
+Every model is a scikit-learn estimator with ``predict_proba``; seeds are fixed, so a rerun gives the same figures.
+``knn`` is the retrieval baseline: the distance-weighted label of the nearest training items by cosine similarity
+of their features (sentence embeddings when the caller gives them).
+
+>>> [len(grid(m)) for m in MODELS]
+[4, 4, 4, 4]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+MODELS = ("lr", "rf", "gbm", "knn")
+NAMES = {
+    "lr": "logistic regression",
+    "rf": "random forest",
+    "gbm": "gradient boosting",
+    "knn": "retrieval kNN",
+}
+
+
+def grid(name: str) -> list[dict[str, Any]]:
+    """The hyperparameters tried for ``name`` (small on purpose: 2 cores, minutes per baseline)."""
+    if name == "lr":
+        return [{"C": c} for c in (0.1, 0.3, 1.0, 3.0)]
+    if name == "rf":
+        return [{"n_estimators": 300, "max_depth": d, "min_samples_leaf": m} for d in (None, 20) for m in (1, 3)]
+    if name == "gbm":
+        return [{"learning_rate": lr, "max_iter": 200, "max_leaf_nodes": n} for lr in (0.05, 0.1) for n in (15, 31)]
+    if name == "knn":
+        return [{"n_neighbors": k} for k in (5, 10, 25, 50)]
+    raise ValueError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
+
+
+def make(name: str, params: dict[str, Any], seed: int = 0):
+    """An unfitted estimator. Sparse input is fine for lr, rf and knn; gbm densifies (HistGradientBoosting)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
+
+    if name == "lr":
+        # class_weight balanced: the metrics are balanced accuracy and macro-F1, and labels are skewed
+        return LogisticRegression(max_iter=2000, class_weight="balanced", random_state=seed, **params)
+    if name == "rf":
+        return RandomForestClassifier(class_weight="balanced", n_jobs=2, random_state=seed, **params)
+    if name == "gbm":
+        return HistGradientBoostingClassifier(class_weight="balanced", random_state=seed, **params)
+    if name == "knn":
+        return KNeighborsClassifier(metric="cosine", weights="distance", algorithm="brute", **params)
+    raise ValueError(f"unknown model {name!r}; known: {', '.join(MODELS)}")
+
+
+@dataclass
+class Selection:
+    name: str
+    params: dict[str, Any]
+    score: float
+    tried: list[tuple[dict[str, Any], float]]
+    model: Any  # fitted on the training split with the chosen params
+
+
+def select(
+    name: str,
+    x_train,
+    y_train: Sequence[int],
+    x_valid,
+    y_valid: Sequence[int],
+    score: Callable[[np.ndarray, np.ndarray], float],
+    seed: int = 0,
+) -> Selection:
+    """Fit every grid point on train, score ``score(y_valid, proba_valid)`` on validation (higher is better), keep
+    the best (ties: the first in grid order). The validation split is never trained on."""
+    tried = []
+    best = None
+    for params in grid(name):
+        model = make(name, params, seed)
+        x = x_train.toarray() if name == "gbm" and hasattr(x_train, "toarray") else x_train
+        xv = x_valid.toarray() if name == "gbm" and hasattr(x_valid, "toarray") else x_valid
+        n = x.shape[0]
+        if name == "knn" and params["n_neighbors"] > n:
+            continue
+        model.fit(x, np.asarray(y_train))
+        s = float(score(np.asarray(y_valid), model.predict_proba(xv)))
+        tried.append((params, s))
+        if best is None or s > best[1]:
+            best = (params, s, model)
+    if best is None:
+        raise ValueError(f"{name}: no hyperparameter setting could be fitted ({x_train.shape[0]} training items)")
+    return Selection(name, best[0], best[1], tried, best[2])
