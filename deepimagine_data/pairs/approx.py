@@ -54,15 +54,15 @@ from ..splits import SplitAssignment
 from .factors import FACTORS, FactorDiff, SideIndex, diff, outcome_key
 from .render import (
     arm_block,
-    decision_line,
     options_fields,
     options_for,
     outcome_block,
     result_text,
     template_dir,
+    text_fields,
     trial_fields,
 )
-from .strict import COMPARISON_FIELDS, TRIAL_CONTEXT_FIELDS, trial_context
+from .strict import COMPARISON_FIELDS, OUTCOME_FIELDS, TEXT_FIELDS, TRIAL_CONTEXT_FIELDS, trial_context
 
 APPROX_TEMPLATE = "approx-v1"
 PATHWAY_TEMPLATE = "pathway-v1"
@@ -158,28 +158,8 @@ _RETRIEVAL_FIELDS = [
     ("retrieval_model_revision", S),
     ("text_version", S),
 ]
-_TEXT_FIELDS = [
-    ("question_type", S),
-    ("options", LS),
-    ("answer_index", I),
-    ("rationale", S),
-    ("prompt", S),
-    ("completion", S),
-    ("messages", pa.list_(pa.struct([("role", S), ("content", S)]))),
-    ("template_version", S),
-    ("template_sha256", S),
-]
-_TARGET_FIELDS = [
-    *TRIAL_CONTEXT_FIELDS,
-    ("target_nct_id", S),
-    ("outcome_id", S),
-    ("outcome_title", S),
-    ("outcome_type", S),
-    ("outcome_time_frame", S),
-    ("unit_of_measure", S),
-    *COMPARISON_FIELDS,
-]
-APPROX = pa.schema([("pair_id", S), ("kind", S), *_TARGET_FIELDS, *_ANCHOR_FIELDS, *_RETRIEVAL_FIELDS, *_TEXT_FIELDS])
+_TARGET_FIELDS = [*TRIAL_CONTEXT_FIELDS, ("target_nct_id", S), *OUTCOME_FIELDS, *COMPARISON_FIELDS]
+APPROX = pa.schema([("pair_id", S), ("kind", S), *_TARGET_FIELDS, *_ANCHOR_FIELDS, *_RETRIEVAL_FIELDS, *TEXT_FIELDS])
 STEP = pa.struct([("step", I), ("factor", S), ("detail", S), ("verifiable", B), ("prompt", S)])
 PATHWAYS = pa.schema(
     [
@@ -191,7 +171,7 @@ PATHWAYS = pa.schema(
         ("order", LS),
         ("n_steps", I),
         ("steps", pa.list_(STEP)),
-        *_TEXT_FIELDS,
+        *TEXT_FIELDS,
     ]
 )
 
@@ -397,21 +377,6 @@ def _unknown_line(d: FactorDiff) -> str:
     return "Not comparable from the records (may or may not differ): " + "; ".join(d.details[f] for f in d.unknown)
 
 
-def _texts(row: dict, prompt: str, version: str, sha: str, tmpl: dict[str, Template]) -> dict:
-    completion = (
-        tmpl["completion"]
-        .substitute(rationale=row["rationale"], decision=decision_line(len(row["options"]), row["answer_index"]))
-        .strip()
-    )
-    return {
-        "prompt": prompt,
-        "completion": completion,
-        "messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": completion}],
-        "template_version": version,
-        "template_sha256": sha,
-    }
-
-
 class _Rows:
     """Row building shared by ``approx`` and ``pathways``: target context, label, anchor, retrieval provenance."""
 
@@ -502,7 +467,7 @@ def approx_row(rows: _Rows, target: dict, cand: Candidate, anchor_rank: int, ord
     tmpl, sha = _templates(APPROX_TEMPLATE)
     change = "\n".join(_change_lines(cand.diff, order) + ([_unknown_line(cand.diff)] if cand.diff.unknown else []))
     prompt = tmpl["prompt"].substitute(**rows.blocks(row, target, cand.anchor), change_block=change).strip()
-    row.update(_texts(row, prompt, APPROX_TEMPLATE, sha, tmpl))
+    row.update(text_fields(row, prompt, tmpl["completion"], APPROX_TEMPLATE, sha))
     return row
 
 
@@ -552,7 +517,7 @@ def pathway_row(rows: _Rows, target: dict, cand: Candidate, anchor_rank: int, or
         lines.append(_unknown_line(cand.diff))
     prompt = tmpl["prompt"].substitute(**blocks, steps_block="\n".join(lines)).strip()
     row.update(order=list(order), n_steps=len(steps), steps=steps)
-    row.update(_texts(row, prompt, PATHWAY_TEMPLATE, sha, tmpl))
+    row.update(text_fields(row, prompt, tmpl["completion"], PATHWAY_TEMPLATE, sha))
     return row
 
 

@@ -220,13 +220,19 @@ def render_pair(row: dict, anchor_block: str, change_block: str, target_block: s
         change_block=change_block,
         target_block=target_block,
     ).strip()
-    completion = tc.substitute(
+    return text_fields(row, prompt, tc, TEMPLATE_VERSION, sha)
+
+
+def text_fields(row: dict, prompt: str, completion_template: Template, version: str, sha: str) -> dict:
+    """``prompt``/``completion`` (TRL prompt-completion), ``messages`` (conversational) and the template's
+    version and hash; the completion is the row's rationale and its decision line."""
+    completion = completion_template.substitute(
         rationale=row["rationale"], decision=decision_line(len(row["options"]), row["answer_index"])
     ).strip()
     return {
         "prompt": prompt,
         "completion": completion,
         "messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": completion}],
-        "template_version": TEMPLATE_VERSION,
+        "template_version": version,
         "template_sha256": sha,
     }

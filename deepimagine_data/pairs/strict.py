@@ -109,6 +109,26 @@ COMPARISON_FIELDS = [
     ("decision3", S),
     ("superiority", S),
 ]
+# The outcome a row's label is about.
+OUTCOME_FIELDS = [
+    ("outcome_id", S),
+    ("outcome_title", S),
+    ("outcome_type", S),
+    ("outcome_time_frame", S),
+    ("unit_of_measure", S),
+]
+# The question and its TRL-standard text (prompt/completion and messages), shared by every pair config.
+TEXT_FIELDS = [
+    ("question_type", S),
+    ("options", LS),
+    ("answer_index", I),
+    ("rationale", S),
+    ("prompt", S),
+    ("completion", S),
+    ("messages", pa.list_(pa.struct([("role", S), ("content", S)]))),
+    ("template_version", S),
+    ("template_sha256", S),
+]
 # One schema for the three strict configs, so they concatenate; fields a kind does not use are null.
 PAIRS = pa.schema(
     [
@@ -116,11 +136,7 @@ PAIRS = pa.schema(
         ("kind", S),
         ("changed_factor", S),
         *TRIAL_CONTEXT_FIELDS,
-        ("outcome_id", S),
-        ("outcome_title", S),
-        ("outcome_type", S),
-        ("outcome_time_frame", S),
-        ("unit_of_measure", S),
+        *OUTCOME_FIELDS,
         *COMPARISON_FIELDS,
         ("anchor_outcome_id", S),
         ("anchor_outcome_title", S),
@@ -133,15 +149,7 @@ PAIRS = pa.schema(
         ("anchor_significance_source", S),
         ("anchor_benefit", S),
         ("anchor_result", S),
-        ("question_type", S),
-        ("options", LS),
-        ("answer_index", I),
-        ("rationale", S),
-        ("prompt", S),
-        ("completion", S),
-        ("messages", pa.list_(pa.struct([("role", S), ("content", S)]))),
-        ("template_version", S),
-        ("template_sha256", S),
+        *TEXT_FIELDS,
     ]
 )
 _ANCHOR_KEYS = [n for n in PAIRS.names if n.startswith("anchor_")]
