@@ -232,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_cli(sub)
     scoring_cli.add_cli(sub)
     leaderboard.add_cli(sub)
+    from .baselines import cli as baselines_cli
+
+    baselines_cli.add_cli(sub)
 
     tp = sub.add_parser(
         "tasks-path",
