@@ -24,7 +24,6 @@ a sortable table per benchmark and edition, a calibration plot per submission) a
 from __future__ import annotations
 
 import argparse
-import ast
 import contextlib
 import datetime as dt
 import hashlib
@@ -43,7 +42,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import __version__
-from .scoring.decision import DecisionError, ctopen_clean, ctopen_probabilities
+from .fsutil import sha256_file
+from .scoring.decision import DecisionError, ctopen_literal, ctopen_probabilities
 from .scoring.metrics import CATEGORIES, METRICS, Scored, reliability
 from .scoring.questions import EDITIONS, Question, load_questions
 from .scoring.submission import SubmissionError, check, read_predictions, score, scored
@@ -276,10 +276,7 @@ def check_decision(output: str, n_options: int) -> tuple[float, ...]:
     deepimagine_data.scoring.decision.DecisionError: 2 probabilities for 3 options
     """
     ctopen_probabilities(output)  # CT Open's own refusals first, with its reasons
-    # The literal CT Open's reading evaluates, taken the same way (decision.py, ctopen_probabilities).
-    text = ctopen_clean(ctopen_clean(output)).split("DECISION:")[-1].strip().split("\n")[0].strip()
-    values = ast.literal_eval(text.split(")")[0] + ")")
-    values = tuple(values)
+    values = tuple(ctopen_literal(output)[1])  # the literal CT Open's reading evaluates
     if len(values) != n_options:
         raise DecisionError(f"{len(values)} probabilities for {n_options} options")
     for v in values:
@@ -317,14 +314,6 @@ def check_run(questions: list[Question], path: str | os.PathLike) -> list[Scored
 
 
 # ---------------------------------------------------------------------------------------------------------- store
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def questions_fingerprint(questions: list[Question]) -> str:
@@ -484,7 +473,7 @@ def submit(
         questions = load_questions(benchmark, None if benchmark == "deepimagine" else edition, source)
     except (FileNotFoundError, ValueError) as e:
         raise LeaderboardError(f"cannot load the {benchmark} questions: {e}") from None
-    hashes = [_sha256_file(p) for p in paths]
+    hashes = [sha256_file(p) for p in paths]
     if len(set(hashes)) < len(hashes):
         dup = next(p for p, h in zip(paths, hashes, strict=True) if hashes.count(h) > 1)
         raise LeaderboardError(f"{dup}: the same predictions are given twice as two runs")

@@ -14,7 +14,6 @@ always returns the same bytes. ``publish(plan, dry_run=True)`` prints the operat
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import re
 import sys
@@ -26,6 +25,7 @@ from typing import Any
 import yaml
 
 from . import __version__
+from .fsutil import sha256_file
 
 REPO_TYPE = "dataset"
 
@@ -125,14 +125,6 @@ def check_repo_id(repo_id: str) -> None:
         validate_repo_id(repo_id)
     except ValueError as e:
         raise PublishError(f"bad repo id {repo_id!r}: {str(e).splitlines()[0]}") from None
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _check_no_strays(folder: Path) -> None:
@@ -239,7 +231,9 @@ def plan(folder: str | os.PathLike, repo_id: str, version: str, *, revision: str
     root = root.resolve()
     _check_no_strays(root)
     configs = _check_configs(root, _front_matter(root))
-    files = tuple(FileEntry(p.relative_to(root).as_posix(), p.stat().st_size, _sha256(p)) for p in _local_files(root))
+    files = tuple(
+        FileEntry(p.relative_to(root).as_posix(), p.stat().st_size, sha256_file(p)) for p in _local_files(root)
+    )
     from .hub import folder_fingerprint
 
     return PublishPlan(
@@ -302,7 +296,7 @@ def _changed_files(p: PublishPlan) -> list[str]:
     changed = []
     for f in p.files:
         path = p.folder / f.path
-        if not path.is_file() or path.stat().st_size != f.size or _sha256(path) != f.sha256:
+        if not path.is_file() or path.stat().st_size != f.size or sha256_file(path) != f.sha256:
             changed.append(f.path)
     return changed
 

@@ -37,6 +37,21 @@ def ctopen_clean(output: str) -> str:
     return output.replace("*", "").replace("#", "").replace("```python", "").replace("```", "")
 
 
+def ctopen_literal(output: str) -> tuple[str, object]:
+    """(the text after the last ``DECISION:`` on its line, the Python literal CT Open's evaluation reads from it).
+
+    Raises :class:`DecisionError` where ``ast.literal_eval`` fails, as CT Open's evaluation would.
+    """
+    if not isinstance(output, str):
+        raise DecisionError(f"output is {type(output).__name__}, not a string")
+    out = ctopen_clean(ctopen_clean(output))  # CT Open cleans twice (once on reading, once before parsing)
+    conf_str = out.split("DECISION:")[-1].strip().split("\n")[0].strip()
+    try:
+        return conf_str, ast.literal_eval(conf_str.split(")")[0] + ")")
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as e:
+        raise DecisionError(f"no readable DECISION tuple in {conf_str[:80]!r} ({type(e).__name__})") from None
+
+
 def ctopen_probabilities(output: str) -> np.ndarray:
     """CT Open's probabilities for one output, exactly as its evaluation computes them (float64 array).
 
@@ -44,14 +59,10 @@ def ctopen_probabilities(output: str) -> np.ndarray:
     not a sequence of numbers) and where it would silently produce NaN (all zeros, a sum of 0 or a NaN): those are
     unreadable decisions, not a prediction.
     """
-    if not isinstance(output, str):
-        raise DecisionError(f"output is {type(output).__name__}, not a string")
-    out = ctopen_clean(ctopen_clean(output))  # CT Open cleans twice (once on reading, once before parsing)
-    conf_str = out.split("DECISION:")[-1].strip().split("\n")[0].strip()
+    conf_str, scores = ctopen_literal(output)
     try:
-        scores = ast.literal_eval(conf_str.split(")")[0] + ")")
         raw = np.array(scores, dtype=np.float64)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as e:
+    except (ValueError, TypeError) as e:
         raise DecisionError(f"no readable DECISION tuple in {conf_str[:80]!r} ({type(e).__name__})") from None
     if raw.ndim != 1 or raw.size < 2:
         raise DecisionError(f"DECISION {conf_str[:80]!r} is not a tuple of at least two numbers")
