@@ -24,3 +24,11 @@ def shared_data() -> Path:
     if not SHARED.exists():
         pytest.skip("../shared/data is not present")
     return SHARED
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A 2-layer random Llama with a locally trained tokenizer and a chat template (see tests/tiny_lm.py)."""
+    from tiny_lm import make_tiny_llama
+
+    return make_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))

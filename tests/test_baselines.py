@@ -210,6 +210,22 @@ def test_knn_index_holds_exactly_the_train_items(bench_runs, rows):
         assert sorted(fit.model.classes_.tolist()) == sorted({r["answer_index"] for r in train_cat})
 
 
+def test_knn_probabilities_are_laplace_smoothed(bench_runs, rows):
+    run = bench_runs["knn"]
+    test = rows["test"]
+    probs = run.baseline.predict(test)
+    # never exactly 0 (cross-entropy stays finite), and the smoothing keeps scikit-learn's argmax
+    assert min(p.min() for p in probs) > 0.0
+    for cat, fit in run.baseline.fits.items():
+        idx = [i for i, r in enumerate(test) if r["category"] == cat]
+        raw = fit.model.predict_proba(run.baseline.space.transform([test[i] for i in idx]))
+        k, c = fit.model.n_neighbors, raw.shape[1]
+        for j, i in enumerate(idx):
+            assert np.allclose(probs[i][fit.classes], (k * raw[j] + 1) / (k + c))
+            assert np.argmax(probs[i][fit.classes]) == np.argmax(raw[j])
+    assert run.results["overall"]["cross_entropy"] < 5.0, run.results["overall"]
+
+
 def test_features_never_read_the_answer(bench_runs, rows):
     space = bench_runs["lr"].baseline.space
     test = rows["test"][:200]
@@ -260,6 +276,13 @@ def test_cli_run_json_submit_and_report(hub, tmp_path, capsys):
     cutoff = json.loads((out / "bench-test-lr.json").read_text())["training_cutoff"]
     assert {str(r["training_cutoff"]) for r in stored} == {cutoff}
     assert dt.date(2020, 1, 1) <= dt.date.fromisoformat(cutoff) < dt.date(2021, 1, 1)
+    # the baseline appears on the rendered leaderboard with the scorer's overall figure
+    from deepimagine_data.leaderboard import render
+
+    html, md = render(store, tmp_path / "site")
+    row = next(ln for ln in md.read_text().splitlines() if "baseline-lr" in ln)
+    assert f"{report.results['overall']['balanced_accuracy']:.4f}" in row
+    assert "baseline-lr" in html.read_text()
 
     assert main(["report", "--out", str(out)]) == 0
     table = capsys.readouterr().out
@@ -281,3 +304,15 @@ def test_cli_top(tmp_path, capsys, shared_data):
     assert 0.0 <= doc["pr_auc"] <= 1.0
     assert main(["report", "--out", str(tmp_path)]) == 0
     assert "PR-AUC" in capsys.readouterr().out
+
+
+def test_cli_run_all_models_then_one_table(hub, tmp_path, capsys):
+    out = tmp_path / "out"
+    argv = ["run", "--model", "all", "--benchmark", "bench", "--hub", str(hub), "--out", str(out), "--quiet"]
+    assert main([*argv, "--max-train", "60"]) == 0
+    printed = capsys.readouterr().out
+    table = printed.split("balanced accuracy per category", 1)[1].splitlines()
+    runs = [ln.split()[2] for ln in table if ln.startswith("bench ")]
+    assert runs == list(MODELS)
+    assert sorted(p.name for p in out.glob("*.jsonl")) == sorted(f"bench-test-{m}.jsonl" for m in MODELS)
+    assert main([*argv[:-1], "--json"]) == 2  # one JSON document per command: --model all refuses --json

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from . import models
 from .features import VIEW, FeatureSpace, bench_rows, ctopen_rows
 from .models import MODELS, NAMES, grid, make, select
 
@@ -113,8 +114,7 @@ class Baseline:
             fit = self.fits.get(cat)
             if fit is None:
                 raise ValueError(f"no {cat} model: the training split has no {cat} question")
-            x = _dense_for(self.model, self.space.transform([rows[i] for i in idx]))
-            proba = fit.model.predict_proba(x)
+            proba = models.predict_proba(self.model, fit.model, self.space.transform([rows[i] for i in idx]))
             for j, i in enumerate(idx):
                 p = np.zeros(fit.n_options)
                 p[fit.classes] = proba[j]
@@ -130,11 +130,6 @@ class Baseline:
             f"baseline-{self.model} ({NAMES[self.model]}; {params}) on '{self.feature_set}' features, trained on "
             f"{len(f.train_ids):,} bench-train {category} questions; correlational, no reasoning."
         )
-
-
-def _dense_for(model: str, x):
-    # gbm (HistGradientBoosting) needs a dense matrix; models.select densifies the same way
-    return x.toarray() if model == "gbm" and hasattr(x, "toarray") else x
 
 
 def sample(rows: Sequence[dict], per_category: int) -> list[dict]:
@@ -158,18 +153,6 @@ def sample(rows: Sequence[dict], per_category: int) -> list[dict]:
         items = sorted(items, key=lambda r: hashlib.sha256(r["question_id"].encode()).hexdigest())
         keep.update(r["question_id"] for r in items[:per_category])
     return [r for r in rows if r["question_id"] in keep]
-
-
-def _one_openmp_thread():
-    """HistGradientBoosting's OpenMP loops on one thread.
-
-    Measured on the 2-core machine with other work running: one gbm fit on the compact 2-way explicit matrix took
-    7-10 s on one thread and 9-99 s on two (OpenMP threads spin-waiting for a core); the results do not depend on
-    the thread count. rf parallelizes with joblib threads instead and is unaffected.
-    """
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="openmp")
 
 
 def fit(
@@ -208,14 +191,13 @@ def fit(
         if len(classes) < 2:
             raise ValueError(f"{cat}: every training question has answer {classes[0]}; nothing to learn")
         # train labels as given (option indices); predict_proba's columns follow ``classes``
-        with _one_openmp_thread():
-            if vi:
-                sel = select(model, x_train[ti], y_t, x_valid[vi], y_v, selection_score(cat, classes), seed)
-                params, score, tried, fitted = sel.params, sel.score, sel.tried, sel.model
-            else:
-                params = next(p for p in grid(model) if model != "knn" or p["n_neighbors"] <= len(ti))
-                fitted = make(model, params, seed).fit(_dense_for(model, x_train[ti]), y_t)
-                score, tried = None, []
+        if vi:
+            sel = select(model, x_train[ti], y_t, x_valid[vi], y_v, selection_score(cat, classes), seed)
+            params, score, tried, fitted = sel.params, sel.score, sel.tried, sel.model
+        else:
+            params = next(p for p in grid(model) if model != "knn" or p["n_neighbors"] <= len(ti))
+            fitted = models.fit(model, make(model, params, seed), x_train[ti], y_t)
+            score, tried = None, []
         if hasattr(fitted, "n_jobs"):
             # rf sums its trees' probabilities in whichever order its threads finish, which changes the last bits;
             # predicting on one thread makes the written probabilities identical from run to run

@@ -81,6 +81,31 @@ def _submit(args: argparse.Namespace, result) -> str:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.model != "all":
+        return _run_one(args)
+    if args.json:
+        print("error: --json needs one --model (with --model all, read `deepimagine baseline report`)", file=sys.stderr)
+        return 2
+    # every model in turn, as if run one by one; the report then lists them side by side
+    for model in MODELS:
+        print(f"== {NAMES[model]} ({model}) ==", flush=True)
+        rc = _run_one(argparse.Namespace(**{**vars(args), "model": model}))
+        if rc:
+            return rc
+        print(flush=True)
+    names = {default_name(args.benchmark, _edition_label(args), m) for m in MODELS}
+    rows = [d for d in report_rows(args.out) if Path(d["_path"]).stem in names]
+    print(report_table(rows))
+    return 0
+
+
+def _edition_label(args: argparse.Namespace) -> str | None:
+    if args.benchmark == "top":
+        return "phase" + (args.phase or "I")
+    return args.edition if args.benchmark == "ctopen" else "test"
+
+
+def _run_one(args: argparse.Namespace) -> int:
     from ..scoring.cli import results_table
     from ..scoring.submission import SubmissionError
 
@@ -220,7 +245,9 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     )
     bsub = p.add_subparsers(dest="baseline_command", required=True)
     r = bsub.add_parser("run", help="fit one model on one benchmark, print and write its figures")
-    r.add_argument("--model", choices=MODELS, required=True)
+    r.add_argument(
+        "--model", choices=[*MODELS, "all"], required=True, help="one model, or all four in turn (then a table)"
+    )
     r.add_argument("--benchmark", choices=["bench", "ctopen", "top"], required=True)
     r.add_argument("--edition", choices=["winter2025", "summer2025"], help="CT Open edition (ctopen)")
     r.add_argument("--source", default=None, help="CT Open pickles (default $DEEPIMAGINE_CTOPEN_DIR, cache, URL)")

@@ -72,6 +72,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import RecordError
+from . import models
 from .models import MODELS, NAMES, make, select
 
 __all__ = [
@@ -482,10 +483,6 @@ def _pr_auc_score(y: np.ndarray, proba: np.ndarray) -> float:
     return float(average_precision_score(y, proba[:, 1]))
 
 
-def _dense_if(model: str, x):
-    return x.toarray() if model == "gbm" and hasattr(x, "toarray") else x
-
-
 def _check_disjoint(a: Sequence[TopTrial], b: Sequence[TopTrial], what: str) -> None:
     common = sorted({t.nctid for t in a} & {t.nctid for t in b})
     if common:
@@ -497,18 +494,6 @@ def _check_disjoint(a: Sequence[TopTrial], b: Sequence[TopTrial], what: str) -> 
 
 def _labels(trials: Sequence[TopTrial]) -> np.ndarray:
     return np.asarray([t.label for t in trials], dtype=int)
-
-
-def _thread_limit(model: str):
-    """gbm: one OpenMP thread. HistGradientBoosting on ~1,000 rows gains little from threads and, when anything else
-    runs on the 2 cores, its OpenMP barriers make a fit 20-40x slower (measured: 1.7 s with 1 thread vs 42 s)."""
-    import contextlib
-
-    if model != "gbm":
-        return contextlib.nullcontext()
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="openmp")
 
 
 def _train(model, train_trials, select_trials, eval_trials, seed, embedder):
@@ -542,12 +527,11 @@ def _train(model, train_trials, select_trials, eval_trials, seed, embedder):
         # Refit features and model on the whole training file with the chosen hyperparameters.
         features = _features(model, getattr(selection_features, "embedder", None)).fit(train_trials)
         x_train = features.transform(train_trials)
-        fitted = make(model, sel.params, seed)
-        fitted.fit(_dense_if(model, x_train), y_train)
+        fitted = models.fit(model, make(model, sel.params, seed), x_train, y_train)
         n_select = len(hold_part)
 
     classes = list(getattr(fitted, "classes_", []))
-    proba_all = fitted.predict_proba(_dense_if(model, features.transform(eval_trials)))
+    proba_all = models.predict_proba(model, fitted, features.transform(eval_trials))
     proba = np.asarray(proba_all[:, classes.index(1)], dtype=np.float64)
     return features, selection_features, sel, fitted, n_select, selected_on, proba
 
@@ -594,7 +578,7 @@ def fit_top(
         select_trials = None
     _check_disjoint(train_trials, eval_trials, evaluated_on)
 
-    with _thread_limit(model):
+    with models.threads(model):
         trained = _train(model, train_trials, select_trials, eval_trials, seed, embedder)
     features, selection_features, sel, fitted, n_select, selected_on, proba = trained
     y_eval = _labels(eval_trials)
