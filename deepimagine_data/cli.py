@@ -226,12 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     ctgov_download.add_cli(dsub)
 
-    from . import leaderboard, publish
+    from . import analysis, leaderboard, publish
     from .scoring import cli as scoring_cli
 
     publish.add_cli(sub)
     scoring_cli.add_cli(sub)
     leaderboard.add_cli(sub)
+    analysis.add_cli(sub)
     from .baselines import cli as baselines_cli
 
     baselines_cli.add_cli(sub)
