@@ -234,8 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     leaderboard.add_cli(sub)
     analysis.add_cli(sub)
     from .baselines import cli as baselines_cli
+    from .traces import cli as traces_cli
 
     baselines_cli.add_cli(sub)
+    traces_cli.add_cli(sub)
 
     tp = sub.add_parser(
         "tasks-path",

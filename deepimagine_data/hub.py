@@ -116,3 +116,121 @@ def folder_fingerprint(folder: str | os.PathLike) -> str:
 def read_config(folder: str | os.PathLike, config: str, split: str = "train") -> pa.Table:
     files = sorted((Path(folder) / config).glob(f"{split}-*.parquet"))
     return pa.concat_tables([pq.read_table(f) for f in files])
+
+
+def _link_or_copy(src: str, dst: str) -> str:
+    """Hard-link parquet shards (never rewritten in place, only replaced), copy everything else."""
+    if src.endswith(".parquet"):
+        try:
+            os.link(src, dst)
+            return dst
+        except OSError:
+            pass  # another filesystem, or links not allowed: fall back to a copy
+    return shutil.copy2(src, dst)
+
+
+def _split_card(text: str) -> tuple[dict, str]:
+    if not text.startswith("---\n"):
+        return {}, text
+    end = text.find("\n---\n", 4)
+    if end < 0:
+        raise ValueError("README.md: YAML front matter opened with --- but never closed")
+    return yaml.safe_load(text[4 : end + 1]) or {}, text[end + len("\n---\n") :]
+
+
+def _replace_section(body: str, section: str) -> str:
+    """Put ``section`` (markdown starting with a ``## `` heading) in place of the section with the same heading, else
+    before ``## Citation``, else at the end."""
+    section = section.strip()
+    heading = section.splitlines()[0].strip()
+    if not heading.startswith("## "):
+        raise ValueError(f"a card section starts with a '## ' heading, got {heading!r}")
+    lines = body.strip("\n").split("\n")
+    in_fence = False
+    starts: list[tuple[int, str]] = []
+    for i, line in enumerate(lines):
+        if line.startswith("```"):
+            in_fence = not in_fence
+        elif not in_fence and line.startswith("## "):
+            starts.append((i, line.strip()))
+    new = section.split("\n")
+    for j, (i, h) in enumerate(starts):
+        if h == heading:
+            end = starts[j + 1][0] if j + 1 < len(starts) else len(lines)
+            tail = lines[end:]
+            return "\n".join(lines[:i] + new + ([""] + tail if tail else [])) + "\n"
+    for i, h in starts:
+        if h == "## Citation":
+            return "\n".join(lines[:i] + new + [""] + lines[i:]) + "\n"
+    return "\n".join(lines + ["", *new]) + "\n"
+
+
+def add_config(
+    folder: str | os.PathLike,
+    config: str,
+    splits: dict[str, pa.Table],
+    *,
+    section: str | None = None,
+) -> Path:
+    """Add (or replace) one config of an existing hub dataset folder, atomically; returns the folder.
+
+    The folder is copied beside itself (parquet shards hard-linked), ``<config>/`` is written anew in the copy, the
+    card's ``configs:`` and ``dataset_info:`` entries for ``config`` are replaced or appended (the other configs and
+    the default are left as they are), ``section`` (markdown with a ``## `` heading) replaces the card section of the
+    same heading or goes before ``## Citation``, and the copy is renamed into place.
+
+    >>> add_config("hub/deepimagine/pairs", "traces", {"train": table}, section="## traces\\n...")  # doctest: +SKIP
+    PosixPath('hub/deepimagine/pairs')
+    """
+    final = Path(folder)
+    card = final / "README.md"
+    if not card.is_file():
+        raise FileNotFoundError(f"{card}: no dataset card (write the dataset first)")
+    meta, body = _split_card(card.read_text(encoding="utf-8"))
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+    try:
+        shutil.copytree(final, tmp, dirs_exist_ok=True, copy_function=_link_or_copy)
+        shutil.rmtree(tmp / config, ignore_errors=True)
+        (tmp / config).mkdir()
+        data_files, split_info, schema = [], [], None
+        for split, table in splits.items():
+            table = _plain_strings(table)
+            schema = schema or table.schema
+            if table.schema != schema:
+                raise ValueError(f"{final.name}/{config}: split {split!r} has a different schema")
+            n_shards = max(1, -(-table.num_rows // MAX_ROWS_PER_SHARD))
+            for i in range(n_shards):
+                part = table.slice(i * MAX_ROWS_PER_SHARD, MAX_ROWS_PER_SHARD)
+                write_parquet(part, tmp / config / f"{split}-{i:05d}-of-{n_shards:05d}.parquet")
+            data_files.append({"split": split, "path": f"{config}/{split}-*.parquet"})
+            split_info.append({"name": split, "num_bytes": int(table.nbytes), "num_examples": table.num_rows})
+        if schema is None:
+            raise ValueError(f"{final.name}/{config}: no splits to write")
+
+        def upsert(entries, entry: dict) -> list:
+            entries = [entries] if isinstance(entries, dict) else list(entries or [])
+            for i, e in enumerate(entries):
+                if isinstance(e, dict) and e.get("config_name") == config:
+                    if e.get("default"):
+                        entry = {**entry, "default": True}
+                    entries[i] = entry
+                    return entries
+            return [*entries, entry]
+
+        meta["configs"] = upsert(meta.get("configs"), {"config_name": config, "data_files": data_files})
+        meta["dataset_info"] = upsert(
+            meta.get("dataset_info"),
+            {"config_name": config, "features": features_yaml(schema), "splits": split_info},
+        )
+        if section:
+            body = _replace_section(body, section)
+        front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
+        (tmp / "README.md").unlink()  # a fresh file: never write through a link into the live folder
+        (tmp / "README.md").write_text(f"---\n{front}---\n\n{body.strip()}\n", encoding="utf-8")
+        old = final.with_name(f".old-{final.name}-{os.getpid()}")
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+        return final
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

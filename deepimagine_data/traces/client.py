@@ -1,0 +1,244 @@
+"""A small OpenAI-compatible chat client on ``requests``: retries, backoff with jitter, ``Retry-After``, token counts.
+
+Retried: connection errors, timeouts, a dropped connection, HTTP 429 and 5xx, and a 200 whose body is not a chat
+completion (a proxy's HTML page, truncated JSON). Not retried: any other 4xx — 401/403/404 raise
+:class:`FatalHTTPError` (every request would fail the same way, so the run stops), other 4xx (a prompt over the
+context length, say) raise :class:`TeacherHTTPError` for that request only.
+
+>>> chat_url("http://127.0.0.1:8000"), chat_url("https://api.example.com/v1/")
+('http://127.0.0.1:8000/v1/chat/completions', 'https://api.example.com/v1/chat/completions')
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import requests
+
+FATAL_STATUSES = frozenset({401, 403, 404})
+MAX_RETRY_AFTER = 600.0  # a server asking for more than 10 minutes is down, not busy
+
+
+class TeacherHTTPError(RuntimeError):
+    """A request that failed for good: after the retries, or at once for a 4xx that retrying cannot fix."""
+
+    def __init__(self, message: str, status: int | None = None):
+        super().__init__(message)
+        self.status = status
+
+
+class FatalHTTPError(TeacherHTTPError):
+    """A failure every further request would repeat (bad key, no such model or route): the run stops."""
+
+
+def base_url(endpoint: str) -> str:
+    """The server root: ``endpoint`` without a trailing ``/`` or ``/v1``.
+
+    >>> base_url("http://host:8000/v1/")
+    'http://host:8000'
+    """
+    e = endpoint.strip().rstrip("/")
+    if e.endswith("/v1"):
+        e = e[: -len("/v1")]
+    if not urlsplit(e).scheme:
+        raise ValueError(f"endpoint {endpoint!r} is not a URL (expected e.g. http://127.0.0.1:8000)")
+    return e
+
+
+def chat_url(endpoint: str) -> str:
+    return base_url(endpoint) + "/v1/chat/completions"
+
+
+def endpoint_host(endpoint: str) -> str:
+    """Host (and port) only: the card names where traces came from without leaking paths or query keys.
+
+    >>> endpoint_host("https://api.example.com/v1?key=x")
+    'api.example.com'
+    """
+    return urlsplit(base_url(endpoint)).netloc.rsplit("@", 1)[-1]
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds (decimals accepted) or an HTTP date.
+
+    >>> parse_retry_after("3"), parse_retry_after("0.25"), parse_retry_after("soon")
+    (3.0, 0.25, None)
+    >>> parse_retry_after("Thu, 01 Jan 1970 00:00:10 GMT", now=4.0)
+    6.0
+    """
+    if value is None or not value.strip():
+        return None
+    v = value.strip()
+    try:
+        secs = float(v)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(v)
+        except (TypeError, ValueError):
+            return None
+        secs = when.timestamp() - (time.time() if now is None else now)
+    if secs != secs:  # NaN
+        return None
+    return min(max(secs, 0.0), MAX_RETRY_AFTER)
+
+
+def error_message(resp: requests.Response) -> str:
+    """The body's error message (OpenAI ``{"error": {"message": ...}}``, FastAPI ``detail``, or the raw text)."""
+    try:
+        body = resp.json()
+    except ValueError:
+        text = resp.text.strip()
+        return text[:300] if text else "(empty body)"
+    if isinstance(body, dict):
+        err = body.get("error", body.get("detail", body.get("message")))
+        if isinstance(err, dict):
+            err = err.get("message") or json.dumps(err)[:300]
+        if err is not None:
+            return str(err)[:300]
+    return json.dumps(body)[:300]
+
+
+@dataclass
+class ClientStats:
+    """What this process sent (not what came from the cache)."""
+
+    requests: int = 0  # HTTP attempts, retries included
+    retries: int = 0
+    completions: int = 0
+    model_lookups: int = 0  # GET /v1/models (at most one per run)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+class ChatClient:
+    """POST ``{endpoint}/v1/chat/completions`` with bounded retries; thread-safe (one session per thread).
+
+    >>> ChatClient("http://127.0.0.1:9/v1", api_key=None).url
+    'http://127.0.0.1:9/v1/chat/completions'
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        api_key: str | None = None,
+        timeout: float = 120.0,
+        max_retries: int = 5,
+        backoff_base: float = 1.0,
+        backoff_max: float = 60.0,
+        stop: threading.Event | None = None,
+        rng: random.Random | None = None,
+    ):
+        self.base = base_url(endpoint)
+        self.url = self.base + "/v1/chat/completions"
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        # Waits use this event so a fatal error elsewhere (or Ctrl-C) cuts every backoff short.
+        self.stop = stop or threading.Event()
+        self._rng = rng or random.Random()
+        self._headers = {"Content-Type": "application/json"}
+        if api_key:
+            self._headers["Authorization"] = f"Bearer {api_key}"
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self.stats = ClientStats()
+
+    def _session(self) -> requests.Session:
+        s = getattr(self._local, "session", None)
+        if s is None:
+            s = self._local.session = requests.Session()
+        return s
+
+    def _count(self, key: str, retry: bool = False) -> None:
+        with self._lock:
+            self.stats.requests += 1
+            self.stats.retries += int(retry)
+            self.stats.by_status[key] = self.stats.by_status.get(key, 0) + 1
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        # "Equal jitter": at least half the exponential step, so retries spread out but still back off.
+        step = min(self.backoff_max, self.backoff_base * (2**attempt))
+        with self._lock:
+            return step * (0.5 + 0.5 * self._rng.random())
+
+    def _request(self, method: str, url: str, body: dict | None, validate, retry_malformed: bool = True) -> dict:
+        last = "no attempt made"
+        for attempt in range(self.max_retries + 1):
+            if self.stop.is_set():
+                raise TeacherHTTPError(f"{url}: stopped before the request was sent")
+            retry_after = None
+            try:
+                resp = self._session().request(
+                    method, url, json=body, headers=self._headers, timeout=self.timeout, stream=False
+                )
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as e:
+                self._count(type(e).__name__, attempt > 0)
+                last = f"{type(e).__name__}: {str(e)[:200]}"
+            else:
+                self._count(str(resp.status_code), attempt > 0)
+                if resp.status_code == 200:
+                    try:
+                        data = resp.json()
+                        validate(data)
+                        return data
+                    except (ValueError, KeyError, TypeError, IndexError) as e:
+                        last = f"HTTP 200 with a body that is not a valid response ({e}): {resp.text[:120]!r}"
+                        if not retry_malformed:
+                            raise TeacherHTTPError(f"{url}: {last}", 200) from None
+                elif resp.status_code == 429 or resp.status_code >= 500:
+                    retry_after = parse_retry_after(resp.headers.get("Retry-After"))
+                    last = f"HTTP {resp.status_code}: {error_message(resp)}"
+                else:
+                    msg = f"{url}: HTTP {resp.status_code}: {error_message(resp)}"
+                    cls = FatalHTTPError if resp.status_code in FATAL_STATUSES else TeacherHTTPError
+                    raise cls(msg, resp.status_code)
+            if attempt < self.max_retries and self.stop.wait(self._delay(attempt, retry_after)):
+                raise TeacherHTTPError(f"{url}: stopped while waiting to retry ({last})")
+        raise TeacherHTTPError(f"{url}: gave up after {self.max_retries + 1} attempts; last error: {last}")
+
+    def chat(self, body: dict) -> dict:
+        """One chat completion (the parsed JSON body); ``choices[0].message`` is checked to exist."""
+
+        def validate(data: dict) -> None:
+            msg = data["choices"][0]["message"]
+            if not isinstance(msg, dict):
+                raise TypeError("choices[0].message is not an object")
+
+        data = self._request("POST", self.url, body, validate)
+        usage = data.get("usage") or {}
+        with self._lock:
+            self.stats.completions += 1
+            self.stats.prompt_tokens += int(usage.get("prompt_tokens") or 0)
+            self.stats.completion_tokens += int(usage.get("completion_tokens") or 0)
+        return data
+
+    def model_root(self, model: str) -> str | None:
+        """What ``/v1/models`` reports as ``root`` for ``model`` (vLLM: the weights it loaded), None if unknown."""
+
+        def validate(data: dict) -> None:
+            if not isinstance(data["data"], list):
+                raise TypeError("data is not a list")
+
+        with self._lock:
+            self.stats.model_lookups += 1
+        try:
+            # A /v1/models that is not OpenAI-shaped will not become so on a retry; an outage still is retried.
+            data = self._request("GET", self.base + "/v1/models", None, validate, retry_malformed=False)
+        except TeacherHTTPError:
+            return None  # many servers have no /v1/models, or a restricted one: provenance says "unknown"
+        for m in data["data"]:
+            if isinstance(m, dict) and m.get("id") == model:
+                root = m.get("root")
+                return str(root) if root else None
+        return None
