@@ -235,8 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
     analysis.add_cli(sub)
     from .baselines import cli as baselines_cli
     from .traces import cli as traces_cli
+    from .train import cli as train_cli
 
     baselines_cli.add_cli(sub)
+    train_cli.add_cli(sub)
     traces_cli.add_cli(sub)
 
     tp = sub.add_parser(
