@@ -1,15 +1,13 @@
 """`deepimagine train sft|grpo` end to end on CPU: a hub folder built by the package's own builders, the tiny Llama.
 
-The hub is built once per module with the strict configs only (`approx=None`): with approx the build embeds every
-trial text and takes ~67 s even from a warm embedding cache, against ~37 s without (2 cores), which would put this
-file far past its budget. GRPO is therefore smoke-tested on `--config strict_arm` (the same columns: prompt,
-options, answer_index); that the default config `approx` is asked for, and refused with a clear error when absent,
-is tested too, and the approx columns are checked on the repository's built hub when it is there.
+The hub is built once per module by the real builders with the default options (strict configs, approx,
+pathways); in the full suite the pipeline's per-process cache makes that a few seconds, since test_approx has built
+the same tables. SFT runs on the default strict configs, GRPO on the default `approx` starting from the SFT adapter;
+a folder without approx is refused with a clear error.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import subprocess
@@ -30,18 +28,19 @@ from deepimagine_data.train import recipe as trecipe  # noqa: E402
 from deepimagine_data.train import reward as treward  # noqa: E402
 from deepimagine_data.train import runner  # noqa: E402
 
-REPO_HUB = Path(__file__).resolve().parents[1] / "hub" / "deepimagine" / "pairs"
-
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory) -> Path:
-    """A hub root holding deepimagine/pairs (strict_arm, strict_dose, strict_outcome) from the real builders."""
+    """A hub root holding deepimagine/pairs as `deepimagine build` writes it (strict configs, approx, pathways).
+
+    The pipeline caches its tables per process, so in the full suite this reuses test_approx's build (alone, the
+    first build embeds the trial texts or reads them from the embedding cache)."""
     from deepimagine_data.builders import pairs
 
     from deepimagine_data import pipeline
 
     root = tmp_path_factory.mktemp("hub")
-    pairs.write(root, dataclasses.replace(pipeline.default_options(), approx=None))
+    pairs.write(root, pipeline.default_options())
     return root
 
 
@@ -102,7 +101,7 @@ def test_grpo_smoke_rewards_get_the_references(sft_run, hub, tiny_model, tmp_pat
 
     monkeypatch.setattr(treward, "decision_reward", decision_reward)
     out = tmp_path / "grpo"
-    argv = ["train", "grpo", "--model", str(sft_run[0]), "--hub-dir", str(hub), "--config", "strict_arm"]
+    argv = ["train", "grpo", "--model", str(sft_run[0]), "--hub-dir", str(hub)]  # default config: approx
     argv += ["--max-steps", "2", "--num-generations", "2", "--limit", "8", "--max-completion-length", "16"]
     argv += ["--output-dir", str(out)]
     assert main(argv) == 0
@@ -116,7 +115,7 @@ def test_grpo_smoke_rewards_get_the_references(sft_run, hub, tiny_model, tmp_pat
     assert all("rewards/format_reward/mean" in h for h in logged)
 
     # TRL called the reward with the references of exactly the rows trained on, each repeated per generation
-    rows = _train_rows(hub, "strict_arm", 8)
+    rows = _train_rows(hub, "approx", 8)
     assert len(seen) == 2
     got_refs = sorted(r for call in seen for r in call["reference_index"])
     assert got_refs == sorted(r["answer_index"] for r in rows for _ in range(2))
@@ -125,7 +124,7 @@ def test_grpo_smoke_rewards_get_the_references(sft_run, hub, tiny_model, tmp_pat
     assert "completion" not in seen[0]["keys"] and "answer_index" not in seen[0]["keys"]
 
     run = json.loads((out / runner.RUN_FILE).read_text())
-    assert run["dataset"]["configs"] == ["strict_arm"] and run["dataset"]["version"] == "0.1.0"
+    assert run["dataset"]["configs"] == ["approx"] and run["dataset"]["version"] == "0.1.0"
     assert run["rewards"] == {"decision_reward": 1.0, "format_reward": treward.FORMAT_WEIGHT}
     assert run["training_args"]["num_generations"] == 2
     assert run["model"]["adapter_of"] == str(tiny_model) and run["lora"]["continued_adapter"] == str(sft_run[0])
@@ -168,7 +167,15 @@ def test_wrong_revision_is_refused(hub, tiny_model, tmp_path, capsys):
 
 
 def test_grpo_default_config_is_approx(hub, tiny_model, tmp_path, capsys):
-    argv = ["train", "grpo", "--model", str(tiny_model), "--hub-dir", str(hub), "--output-dir", str(tmp_path / "x")]
+    # a pairs folder built with --no-approx: the default config is asked for by name and refused clearly
+    folder = tmp_path / "pairs"
+    shutil.copytree(hub / "deepimagine/pairs", folder)
+    text = (folder / "README.md").read_text("utf-8")
+    _, front, body = text.split("---\n", 2)
+    meta = yaml.safe_load(front)
+    meta["configs"] = [c for c in meta["configs"] if c["config_name"] not in ("approx", "pathways")]
+    (folder / "README.md").write_text(f"---\n{yaml.safe_dump(meta, sort_keys=False)}---\n{body}", "utf-8")
+    argv = ["train", "grpo", "--model", str(tiny_model), "--dataset", str(folder), "--output-dir", str(tmp_path / "x")]
     assert main(argv) == 2
     assert "config 'approx' not in its card" in capsys.readouterr().err
 
@@ -237,9 +244,8 @@ def test_traces_replace_template_rows(hub, tmp_path):
     assert msgs[0]["prompt"][-1]["role"] == "user" and msgs[0]["completion"][0]["role"] == "assistant"
 
 
-@pytest.mark.skipif(not (REPO_HUB / "approx").is_dir(), reason="no built hub/deepimagine/pairs with approx here")
-def test_grpo_columns_on_built_approx():
-    src = tdata.resolve_source(str(REPO_HUB), None, None)
+def test_grpo_columns_on_built_approx(hub):
+    src = tdata.resolve_source("deepimagine/pairs", hub, None)
     ds, stats = tdata.grpo_dataset(src, tdata.default_configs(src, "grpo"), limit=20)
     assert ds.column_names == ["prompt", "reference_index", "n_options"]
     assert all(0 <= r < n for r, n in zip(ds["reference_index"], ds["n_options"], strict=True))

@@ -95,25 +95,12 @@ def train(plan: runner.RunPlan) -> dict[str, Any]:
         processing_class=tokenizer,
         peft_config=lora,  # None: an adapter folder given as --model is trained further
     )
-    output = trainer.train()
-    trainer.save_model(str(plan.output_dir))
-    tokenizer.save_pretrained(str(plan.output_dir))
-    trainer.save_state()
-    summary = runner.trainer_summary(trainer, output)
-    if eval_ds is not None:
-        summary["eval_metrics"] = trainer.evaluate()
+    summary = runner.train_and_save(plan, trainer, tokenizer, evaluate=eval_ds is not None)
     logs = [h for h in trainer.state.log_history if "reward" in h]
     summary["reward_log"] = [
         {k: v for k, v in h.items() if k == "step" or k == "reward" or k.startswith("rewards/")} for h in logs
     ]
-    record.update(
-        status="finished",
-        finished=runner.now(),
-        seconds=round(time.perf_counter() - t0, 1),
-        result=summary,
-        files=runner.saved_files(plan.output_dir),
-    )
-    path = runner.write_record(plan, record)
+    path = runner.finish_record(plan, record, summary, t0)
     last = summary["reward_log"][-1] if summary["reward_log"] else {}
     _log(
         f"{summary['global_step']} steps; last logged reward {last.get('reward')} "

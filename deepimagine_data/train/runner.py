@@ -305,3 +305,30 @@ def trainer_summary(trainer: Any, train_output: Any) -> dict[str, Any]:
 
 def saved_files(out: Path) -> list[str]:
     return sorted(p.name for p in out.iterdir() if p.is_file())
+
+
+def train_and_save(plan: RunPlan, trainer: Any, tokenizer: Any, evaluate: bool) -> dict[str, Any]:
+    """Train, save the adapter, tokenizer and ``trainer_state.json`` to the output folder; the run's summary (with
+    ``eval_metrics`` when ``evaluate``). The same for SFT and GRPO, so both leave the same files behind."""
+    output = trainer.train()
+    trainer.save_model(str(plan.output_dir))  # the adapter (adapter_config.json, adapter_model.safetensors)
+    tokenizer.save_pretrained(str(plan.output_dir))
+    trainer.save_state()  # trainer_state.json: global step and the log history
+    summary = trainer_summary(trainer, output)
+    if evaluate:
+        summary["eval_metrics"] = trainer.evaluate()
+    return summary
+
+
+def finish_record(plan: RunPlan, record: dict[str, Any], summary: dict[str, Any], started: float) -> Path:
+    """Mark ``record`` finished with the summary, the time since ``started`` (perf_counter) and the saved files."""
+    import time
+
+    record.update(
+        status="finished",
+        finished=now(),
+        seconds=round(time.perf_counter() - started, 1),
+        result=summary,
+        files=saved_files(plan.output_dir),
+    )
+    return write_record(plan, record)

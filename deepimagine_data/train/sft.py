@@ -84,21 +84,8 @@ def train(plan: runner.RunPlan) -> dict[str, Any]:
         processing_class=tokenizer,
         peft_config=lora,  # None: an adapter folder given as --model is trained further
     )
-    output = trainer.train()
-    trainer.save_model(str(plan.output_dir))  # the adapter (adapter_config.json, adapter_model.safetensors)
-    tokenizer.save_pretrained(str(plan.output_dir))
-    trainer.save_state()  # trainer_state.json: global step and the log history
-    summary = runner.trainer_summary(trainer, output)
-    if eval_ds is not None:
-        summary["eval_metrics"] = trainer.evaluate()
-    record.update(
-        status="finished",
-        finished=runner.now(),
-        seconds=round(time.perf_counter() - t0, 1),
-        result=summary,
-        files=runner.saved_files(plan.output_dir),
-    )
-    path = runner.write_record(plan, record)
+    summary = runner.train_and_save(plan, trainer, tokenizer, evaluate=eval_ds is not None)
+    path = runner.finish_record(plan, record, summary, t0)
     loss = summary["train_metrics"].get("train_loss")
     _log(
         f"{summary['global_step']} steps, train_loss {loss if loss is None else round(loss, 4)}, "
