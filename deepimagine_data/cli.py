@@ -226,30 +226,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     ctgov_download.add_cli(dsub)
 
-    from . import analysis, leaderboard, publish
-    from .scoring import cli as scoring_cli
-
-    publish.add_cli(sub)
-    scoring_cli.add_cli(sub)
-    leaderboard.add_cli(sub)
-    analysis.add_cli(sub)
-    from .baselines import cli as baselines_cli
-    from .traces import cli as traces_cli
-    from .train import cli as train_cli
-
-    baselines_cli.add_cli(sub)
-    train_cli.add_cli(sub)
-    traces_cli.add_cli(sub)
-
-    tp = sub.add_parser(
-        "tasks-path",
-        help="print the folder of the package's lm-eval tasks",
-        description="Prints the folder holding the lm-eval task YAMLs (ctopen_winter2025, ctopen_summer2025, "
-        "deepimagine_bench, deepimagine_pairs, the group deepimagine): "
-        'lm_eval --include_path "$(deepimagine tasks-path)" --tasks deepimagine ...',
-    )
-    tp.set_defaults(func=cmd_tasks_path)
-
     b = sub.add_parser(
         "build",
         help="build the hub datasets from the embedded real data",
@@ -308,6 +284,30 @@ def build_parser() -> argparse.ArgumentParser:
         "(= intervention,dose) and other (= phase,design); unnamed factors follow in default order",
     )
     b.set_defaults(func=cmd_build)
+
+    # the rest in the order of the data flow: traces -> publish -> evaluate -> train -> analyze
+    from . import analysis, leaderboard, publish
+    from .baselines import cli as baselines_cli
+    from .scoring import cli as scoring_cli
+    from .traces import cli as traces_cli
+    from .train import cli as train_cli
+
+    traces_cli.add_cli(sub)
+    publish.add_cli(sub)
+    scoring_cli.add_cli(sub)
+    leaderboard.add_cli(sub)
+    baselines_cli.add_cli(sub)
+    train_cli.add_cli(sub)
+    analysis.add_cli(sub)
+
+    tp = sub.add_parser(
+        "tasks-path",
+        help="print the folder of the package's lm-eval tasks",
+        description="Prints the folder holding the lm-eval task YAMLs (ctopen_winter2025, ctopen_summer2025, "
+        "deepimagine_bench, deepimagine_pairs, the group deepimagine): "
+        'lm_eval --include_path "$(deepimagine tasks-path)" --tasks deepimagine ...',
+    )
+    tp.set_defaults(func=cmd_tasks_path)
     return p
 
 

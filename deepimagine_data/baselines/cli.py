@@ -244,7 +244,15 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
         "only, predict the evaluated questions, write a submission and score it with the package's scorer.",
     )
     bsub = p.add_subparsers(dest="baseline_command", required=True)
-    r = bsub.add_parser("run", help="fit one model on one benchmark, print and write its figures")
+    r = bsub.add_parser(
+        "run",
+        help="fit one model on one benchmark, print and write its figures",
+        description="Reads the bench and trials folders under --hub (bench), CT Open's pickles (--source; ctopen) or "
+        "HINT's TOP CSVs (--train/--valid/--test; top). Fits on training data only, selects hyperparameters on "
+        "validation only, prints the scorer's figures and writes --out/<benchmark>-<edition>-<model>.jsonl (the "
+        "submission, bench and ctopen) and .json (the figures); --submit also appends the submission to the "
+        "leaderboard store --store. --model all runs lr, rf, gbm and knn in turn and prints one table.",
+    )
     r.add_argument(
         "--model", choices=[*MODELS, "all"], required=True, help="one model, or all four in turn (then a table)"
     )
@@ -275,7 +283,13 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--submit", action="store_true", help="also append the submission to a leaderboard store")
     r.add_argument("--store", default="leaderboard", help="leaderboard store folder (with --submit)")
     r.set_defaults(func=cmd_run)
-    rep = bsub.add_parser("report", help="table of every baseline run written to --out")
+    rep = bsub.add_parser(
+        "report",
+        help="table of every baseline run written to --out",
+        description="Reads the figures files (*.json) that `deepimagine baseline run` wrote to --out and prints one "
+        "table: balanced accuracy per category and overall metrics for bench and CT Open, PR-AUC/ROC-AUC/F1 next "
+        "to the published figures for TOP. Writes nothing.",
+    )
     rep.add_argument("--out", default=str(DEFAULT_OUT))
     rep.set_defaults(func=cmd_report)
 
