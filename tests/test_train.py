@@ -90,6 +90,34 @@ def test_sft_smoke(sft_run, hub, tiny_model):
     assert run["result"]["global_step"] == 2
 
 
+def test_trained_adapter_evaluates_with_lm_eval(sft_run, hub, tiny_model, tmp_path):
+    """train -> evaluate: lm-eval's hf model loads the adapter (peft=) and scores the held-out pairs task."""
+    pytest.importorskip("lm_eval")
+    import os
+
+    from deepimagine_data.benchmark import utils
+
+    env = {k: v for k, v in os.environ.items() if k != utils.ENV_HUB}
+    env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
+    out = tmp_path / "eval"
+    cmd = [
+        str(Path(sys.executable).parent / "lm_eval"),
+        "--model", "hf",
+        "--model_args", f"pretrained={tiny_model},peft={sft_run[0]},dtype=float32",
+        "--device", "cpu", "--batch_size", "4",
+        "--include_path", str(Path(utils.__file__).parent),
+        "--tasks", "deepimagine_pairs_ll",
+        "--metadata", json.dumps({"hub_dir": str(hub)}),
+        "--limit", "4", "--output_path", str(out),
+    ]  # fmt: skip
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (results,) = out.glob("*/results_*.json")
+    doc = json.loads(results.read_text())
+    assert doc["config"]["model_args"]["peft"] == str(sft_run[0])
+    assert 0.0 <= doc["results"]["deepimagine_pairs_ll"]["balanced_accuracy,none"] <= 1.0
+
+
 def test_grpo_smoke_rewards_get_the_references(sft_run, hub, tiny_model, tmp_path, monkeypatch, capsys):
     """GRPO from the SFT adapter (the DeepImagine chain): the adapter is trained further, rewards see references."""
     seen: list[dict] = []
