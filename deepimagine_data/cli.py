@@ -111,6 +111,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"fingerprint: {folder_fingerprint(folder)[:16]}")
     print()
 
+    # a rebuild writes the pairs folder anew; a traces config added by `deepimagine traces` is not part of the build
+    had_traces = (Path(args.out) / "deepimagine" / "pairs" / "traces").is_dir()
     pfolder, ptables, info = pairs.write(args.out, opts)
     bfolder, btables, _ = bench.write(args.out, opts)
     print(f"deepimagine/pairs -> {pfolder}        deepimagine/bench -> {bfolder}")
@@ -135,6 +137,11 @@ def cmd_build(args: argparse.Namespace) -> int:
         )
     print(f"fingerprints: pairs {folder_fingerprint(pfolder)[:16]}  bench {folder_fingerprint(bfolder)[:16]}")
     print(f"time: {time.perf_counter() - t0:.1f} s")
+    if had_traces:
+        print(
+            "note: the rebuilt deepimagine/pairs has no `traces` config; rerun your `deepimagine traces ...` command "
+            "to add it back (its responses are cached: no request is sent for pairs already traced)"
+        )
     print(
         f'load it: cd {args.out} && python -c "from datasets import load_dataset; '
         f"print(load_dataset('deepimagine/pairs', 'strict_arm'))\""

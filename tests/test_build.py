@@ -149,3 +149,15 @@ def test_rebuild_of_pairs_and_bench_is_byte_identical(built, tmp_path):
         assert folder_fingerprint(folder) == folder_fingerprint(out / "deepimagine" / name), name
         for f in sorted((out / "deepimagine" / name).rglob("*.parquet")):
             assert f.read_bytes() == (folder / f.relative_to(out / "deepimagine" / name)).read_bytes()
+
+
+def test_rebuild_says_when_it_drops_a_traces_config(tmp_path, capsys):
+    from deepimagine_data.cli import main
+
+    (tmp_path / "deepimagine" / "pairs" / "traces").mkdir(parents=True)  # as `deepimagine traces` leaves it
+    assert main(["build", "--out", str(tmp_path), "--no-approx"]) == 0
+    out = capsys.readouterr().out
+    assert "note: the rebuilt deepimagine/pairs has no `traces` config" in out
+    assert not (tmp_path / "deepimagine" / "pairs" / "traces").exists()
+    assert main(["build", "--out", str(tmp_path), "--no-approx"]) == 0
+    assert "traces" not in capsys.readouterr().out  # nothing dropped the second time
