@@ -57,6 +57,10 @@ def model_slug(model: str) -> str:
 class ResponseCache:
     """The responses already received for one teacher model; ``get`` and ``put`` are thread-safe.
 
+    Only an index (request -> byte offset of its line) is held in memory and a record is read back when asked for:
+    a resumed run over 50,000 responses (106 MB of JSONL) holds a few MB, not the 250 MB the parsed records take
+    (``benchmarks/traces.py``).
+
     >>> import tempfile
     >>> c = ResponseCache(tempfile.mkdtemp(), "m")
     >>> _ = c.put({"pair_id": "p", "key": "k", "try": 0, "created": 1, "response": {}})
@@ -67,15 +71,17 @@ class ResponseCache:
     def __init__(self, cache_dir: str | os.PathLike, model: str):
         self.path = Path(cache_dir) / "traces" / f"{model_slug(model)}.jsonl"
         self._lock = threading.Lock()
-        self._records: dict[tuple[str, str], dict] = {}
+        self._offsets: dict[tuple[str, str], int] = {}
         self.torn_lines = 0
         self._load()
 
     def _load(self) -> None:
         if not self.path.is_file():
             return
+        offset = 0
         with open(self.path, "rb") as f:
             for line in f:
+                start, offset = offset, offset + len(line)
                 if not line.endswith(b"\n"):
                     self.torn_lines += 1  # the last line of a killed run
                     continue
@@ -85,30 +91,40 @@ class ResponseCache:
                 except (ValueError, KeyError, TypeError):
                     self.torn_lines += 1
                     continue
-                self._records.setdefault(key, rec)
+                self._offsets.setdefault(key, start)
 
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._offsets)
 
     def get(self, pair_id: str, key: str) -> dict | None:
         with self._lock:
-            return self._records.get((pair_id, key))
+            start = self._offsets.get((pair_id, key))
+            if start is None:
+                return None
+            with open(self.path, "rb") as f:
+                f.seek(start)
+                return json.loads(f.readline())
 
     def put(self, record: dict) -> dict:
-        """Append ``record`` (needs ``pair_id`` and ``key``); returns the stored record."""
+        """Append ``record`` (needs ``pair_id`` and ``key``); returns the stored record (the first one stored for
+        that request, if another thread got there first)."""
         line = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":")) + "\n"
+        k = (record["pair_id"], record["key"])
         with self._lock:
-            k = (record["pair_id"], record["key"])
-            if k in self._records:  # another thread or process got there first: keep the first answer
-                return self._records[k]
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.path, "ab") as f:
-                if f.tell() > 0 and not _ends_with_newline(self.path):
-                    f.write(b"\n")  # close a line torn by a killed run, so this record starts on its own line
-                f.write(line.encode("utf-8"))
-                f.flush()
-            self._records[k] = record
-            return record
+            start = self._offsets.get(k)
+            if start is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with open(self.path, "ab") as f:
+                    if f.tell() > 0 and not _ends_with_newline(self.path):
+                        f.write(b"\n")  # close a line torn by a killed run, so this record starts on its own line
+                    start = f.tell()
+                    f.write(line.encode("utf-8"))
+                    f.flush()
+                self._offsets[k] = start
+                return json.loads(line)  # what a later get() returns: the same JSON round trip
+            with open(self.path, "rb") as f:
+                f.seek(start)
+                return json.loads(f.readline())
 
 
 def _ends_with_newline(path: Path) -> bool:
