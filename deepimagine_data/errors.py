@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 class RecordError(ValueError):
@@ -42,6 +47,32 @@ class IngestReport:
         self.skipped.update(other.skipped)
         for k, v in other.examples.items():
             self.examples.setdefault(k, v)
+
+    def each(self, items: Iterable[T], build: Callable[[T], R], strict: bool) -> Iterator[R]:
+        """``build(item)`` for every item, counted as read and kept; a :class:`RecordError` is raised when
+        ``strict``, else skipped with its reason counted. Lazy, like the readers that use it.
+
+        >>> def parse(v):
+        ...     if not v.isdigit():
+        ...         raise RecordError(f"row {v}", "value", "not a number")
+        ...     return int(v)
+        >>> rep = IngestReport()
+        >>> list(rep.each(["1", "x", "3"], parse, strict=False))
+        [1, 3]
+        >>> rep.read, rep.kept, dict(rep.skipped)
+        (3, 2, {'invalid:value': 1})
+        """
+        for item in items:
+            self.read += 1
+            try:
+                out = build(item)
+            except RecordError as err:
+                if strict:
+                    raise
+                self.skip(err)
+                continue
+            self.kept += 1
+            yield out
 
     @property
     def n_skipped(self) -> int:

@@ -715,26 +715,20 @@ def iter_studies(
     frames = prep.collect()
     runs = {k: _Runs(v) for k, v in frames.items() if k != "trials"}
     trials = frames["trials"]
-    for t in tqdm(
+    bar = tqdm(
         trials.iter_rows(named=True),
         total=trials.height,
         unit="study",
         disable=not progress,
         desc="aact",
         mininterval=1.0,
-    ):
-        nct = t["nct_id"]
-        rows = {k: r.take(nct) for k, r in runs.items()}
-        report.read += 1
-        try:
-            out = study_rows(t, rows, prep.present, source_version)
-        except RecordError as err:
-            if strict:
-                raise
-            report.skip(err)
-            continue
-        report.kept += 1
-        yield out
+    )
+
+    def build(t: dict) -> StudyRows:
+        # every table's rows of this study, in order: the runs advance with the sorted trials
+        return study_rows(t, {k: r.take(t["nct_id"]) for k, r in runs.items()}, prep.present, source_version)
+
+    yield from report.each(bar, build, strict)
 
 
 def read(

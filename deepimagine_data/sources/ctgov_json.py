@@ -386,17 +386,8 @@ def iter_studies(
     """Rows of every readable study. Strict: the first bad record raises. Lenient: it is skipped and its
     reason counted in ``report``."""
     report = report if report is not None else IngestReport()
-    for where, study in iter_raw_studies(paths, report, strict):
-        report.read += 1
-        try:
-            rows = study_rows(study, where, source_version)
-        except RecordError as err:
-            if strict:
-                raise
-            report.skip(err)
-            continue
-        report.kept += 1
-        yield rows
+    raw = iter_raw_studies(paths, report, strict)
+    yield from report.each(raw, lambda ws: study_rows(ws[1], ws[0], source_version), strict)
 
 
 def read(

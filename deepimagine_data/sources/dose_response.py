@@ -655,17 +655,7 @@ def iter_studies(
             by_study.setdefault(study, []).append(r)
         for study, srows in by_study.items():
             trials.setdefault((d.group, study), []).append((d, srows, f.name))
-    for (group, study), parts in trials.items():
-        report.read += 1
-        try:
-            out = study_rows(group, study, parts, source_version)
-        except RecordError as err:
-            if strict:
-                raise
-            report.skip(err)
-            continue
-        report.kept += 1
-        yield out
+    yield from report.each(trials.items(), lambda kv: study_rows(kv[0][0], kv[0][1], kv[1], source_version), strict)
 
 
 def read(

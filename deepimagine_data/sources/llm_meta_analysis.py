@@ -254,17 +254,7 @@ def iter_studies(
             report.skip(err)
             continue
         by_trial.setdefault(m.group(1), []).append(r)
-    for pmcid, trial_rows in by_trial.items():
-        report.read += 1
-        try:
-            out = study_rows(pmcid, trial_rows, source_version)
-        except RecordError as err:
-            if strict:
-                raise
-            report.skip(err)
-            continue
-        report.kept += 1
-        yield out
+    yield from report.each(by_trial.items(), lambda kv: study_rows(kv[0], kv[1], source_version), strict)
 
 
 def read(
