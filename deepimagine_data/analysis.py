@@ -161,12 +161,7 @@ class Trace:
 def _correct(text: str, options: Sequence[str] | None, answer_index: int | None) -> bool | None:
     if answer_index is None or not options:
         return None
-    parsed = parse_decision(text, len(options))
-    if not parsed.ok:
-        return False
-    probs = parsed.probabilities
-    top = max(probs)
-    return probs.count(top) == 1 and probs.index(top) == int(answer_index)
+    return parse_decision(text, len(options)).decided() == int(answer_index)
 
 
 def _changed(row: dict) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ import ast
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,6 +90,29 @@ class ParsedDecision:
         if self.probabilities is None:
             return None
         return max(range(len(self.probabilities)), key=lambda i: (self.probabilities[i], -i))
+
+    def decided(self) -> int | None:
+        """The option with the single highest probability; None if unreadable or the top is shared (a tie is no
+        answer, whereas :meth:`argmax` breaks it toward the lower index as CT Open's scorer does)."""
+        return None if self.probabilities is None else unique_argmax(self.probabilities)
+
+
+# Normalizing (0.5, 0.5) or (1, 1, 2) by their sum leaves float noise; within this of the top counts as a tie.
+TIE_EPS = 1e-9
+
+
+def unique_argmax(probabilities: Sequence[float]) -> int | None:
+    """Index of the single highest probability, or None when two or more share the top (within :data:`TIE_EPS`).
+
+    One definition for every place that asks "which answer did it give": trace verification, the GRPO reward and
+    the trace analysis.
+
+    >>> unique_argmax((0.2, 0.8)), unique_argmax((0.4, 0.4, 0.2)), unique_argmax((1 / 3, 1 / 3 + 1e-12, 1 / 3))
+    (1, None, None)
+    """
+    top = max(probabilities)
+    best = [i for i, p in enumerate(probabilities) if top - p <= TIE_EPS]
+    return best[0] if len(best) == 1 else None
 
 
 _FENCE = re.compile(r"```[a-zA-Z0-9_-]*")

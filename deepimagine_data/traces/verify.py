@@ -13,7 +13,6 @@ True
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -80,10 +79,9 @@ def judge(text: str | None, n_options: int, answer_index: int) -> Verdict:
     if count_decisions(text or "") > 1:
         # The student imitates the trace: a second (changed) decision would teach it to contradict itself.
         return Verdict(MULTIPLE_DECISIONS, probs, "more than one DECISION line")
-    top = max(probs)
-    if sum(1 for p in probs if math.isclose(p, top, rel_tol=1e-9, abs_tol=1e-12)) > 1:
-        return Verdict(TIE, probs, f"highest probability {top:.3g} shared")
-    best = probs.index(top)
+    best = parsed.decided()
+    if best is None:
+        return Verdict(TIE, probs, f"highest probability {max(probs):.3g} shared")
     if best != answer_index:
         return Verdict(WRONG_ANSWER, probs, f"chose option {best}")
     return Verdict(None, probs)

@@ -36,9 +36,6 @@ from ..scoring.decision import DecisionError, ctopen_probabilities, parse_decisi
 FORMAT_WEIGHT = 0.1
 DECISION_WEIGHT = 1.0
 
-# Normalizing (0.5, 0.5) or (1, 1, 2) by their sum leaves float noise; within this of the top counts as a tie.
-TIE_EPS = 1e-9
-
 
 def completion_text(completion: Any) -> str:
     """The text a model produced: a string as is, or the assistant content of TRL's conversational completion."""
@@ -71,19 +68,9 @@ def _broadcast(values: Any, n: int, name: str) -> list:
     return list(values)
 
 
-def unique_argmax(probabilities: Sequence[float]) -> int | None:
-    """Index of the single highest probability, or None when two or more share the top."""
-    top = max(probabilities)
-    best = [i for i, p in enumerate(probabilities) if top - p <= TIE_EPS]
-    return best[0] if len(best) == 1 else None
-
-
 def decision_score(text: Any, reference_index: int, n_options: int) -> float:
     """1.0 when the decision in ``text`` has a unique argmax equal to ``reference_index``, else 0.0."""
-    parsed = parse_decision(completion_text(text), int(n_options))
-    if not parsed.ok:
-        return 0.0
-    return 1.0 if unique_argmax(parsed.probabilities) == int(reference_index) else 0.0
+    return 1.0 if parse_decision(completion_text(text), int(n_options)).decided() == int(reference_index) else 0.0
 
 
 def brier_score_reward(text: Any, reference_index: int, n_options: int) -> float:
@@ -110,6 +97,16 @@ def format_score(text: Any, n_options: int) -> float:
     return 1.0 if len(probs) == int(n_options) and parse_decision(text, int(n_options)).ok else 0.0
 
 
+def _per_completion(
+    score: Callable[[Any, int, int], float], completions: Sequence[Any], reference_index: Any, n_options: Any
+) -> list[float]:
+    """``score(completion, reference, n_options)`` for each completion, the references broadcast or matched."""
+    n = len(completions)
+    refs = _broadcast(reference_index, n, "reference_index")
+    sizes = _broadcast(n_options, n, "n_options")
+    return [score(c, r, k) for c, r, k in zip(completions, refs, sizes, strict=True)]
+
+
 def decision_reward(
     prompts: Sequence[Any],
     completions: Sequence[Any],
@@ -118,10 +115,7 @@ def decision_reward(
     **kwargs: Any,
 ) -> list[float]:
     """TRL reward: 1.0 per completion whose decision has a unique argmax on ``reference_index``, else 0.0."""
-    n = len(completions)
-    refs = _broadcast(reference_index, n, "reference_index")
-    sizes = _broadcast(n_options, n, "n_options")
-    return [decision_score(c, r, k) for c, r, k in zip(completions, refs, sizes, strict=True)]
+    return _per_completion(decision_score, completions, reference_index, n_options)
 
 
 def brier_reward(
@@ -132,10 +126,7 @@ def brier_reward(
     **kwargs: Any,
 ) -> list[float]:
     """TRL reward: ``1 - Brier/2`` of each completion's decision against ``reference_index`` (0.0 if unreadable)."""
-    n = len(completions)
-    refs = _broadcast(reference_index, n, "reference_index")
-    sizes = _broadcast(n_options, n, "n_options")
-    return [brier_score_reward(c, r, k) for c, r, k in zip(completions, refs, sizes, strict=True)]
+    return _per_completion(brier_score_reward, completions, reference_index, n_options)
 
 
 def format_reward(
