@@ -48,6 +48,37 @@ def features_yaml(schema: pa.Schema) -> list[dict]:
     return info._to_yaml_dict()["features"]
 
 
+def _write_config(tmp: Path, cfg: str, splits: dict[str, pa.Table], label: str) -> tuple[list, list, pa.Schema | None]:
+    """Write ``splits`` of ``cfg`` as parquet shards under ``tmp/cfg``; the card's ``data_files`` and split info
+    entries, and the config's schema (every split must share it; ``label`` names the config in the error)."""
+    data_files, split_info, schema = [], [], None
+    (tmp / cfg).mkdir(parents=True, exist_ok=True)
+    for split, table in splits.items():
+        table = _plain_strings(table)
+        schema = schema or table.schema
+        if table.schema != schema:
+            raise ValueError(f"{label}: split {split!r} has a different schema")
+        n_shards = max(1, -(-table.num_rows // MAX_ROWS_PER_SHARD))
+        for i in range(n_shards):
+            part = table.slice(i * MAX_ROWS_PER_SHARD, MAX_ROWS_PER_SHARD)
+            write_parquet(part, tmp / cfg / f"{split}-{i:05d}-of-{n_shards:05d}.parquet")
+        data_files.append({"split": split, "path": f"{cfg}/{split}-*.parquet"})
+        split_info.append({"name": split, "num_bytes": int(table.nbytes), "num_examples": table.num_rows})
+    return data_files, split_info, schema
+
+
+def _move_into_place(tmp: Path, final: Path) -> None:
+    """Rename the finished ``tmp`` folder to ``final``, replacing what was there: a reader sees the old folder or the
+    new one, never half of either."""
+    if final.exists():
+        old = final.with_name(f".old-{final.name}-{os.getpid()}")
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+
+
 def write_hub_dataset(
     root: str | os.PathLike,
     repo_id: str,
@@ -67,19 +98,7 @@ def write_hub_dataset(
     try:
         yaml_configs, yaml_info = [], []
         for cfg, splits in configs.items():
-            data_files, split_info, schema = [], [], None
-            for split, table in splits.items():
-                table = _plain_strings(table)
-                schema = schema or table.schema
-                if table.schema != schema:
-                    raise ValueError(f"{repo_id}/{cfg}: split {split!r} has a different schema")
-                n_shards = max(1, -(-table.num_rows // MAX_ROWS_PER_SHARD))
-                (tmp / cfg).mkdir(parents=True, exist_ok=True)
-                for i in range(n_shards):
-                    part = table.slice(i * MAX_ROWS_PER_SHARD, MAX_ROWS_PER_SHARD)
-                    write_parquet(part, tmp / cfg / f"{split}-{i:05d}-of-{n_shards:05d}.parquet")
-                data_files.append({"split": split, "path": f"{cfg}/{split}-*.parquet"})
-                split_info.append({"name": split, "num_bytes": int(table.nbytes), "num_examples": table.num_rows})
+            data_files, split_info, schema = _write_config(tmp, cfg, splits, f"{repo_id}/{cfg}")
             entry = {"config_name": cfg, "data_files": data_files}
             if cfg == (default_config or next(iter(configs))):
                 entry["default"] = True
@@ -90,13 +109,7 @@ def write_hub_dataset(
         meta["dataset_info"] = yaml_info
         front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
         (tmp / "README.md").write_text(f"---\n{front}---\n\n{card_body.strip()}\n", encoding="utf-8")
-        if final.exists():
-            old = final.with_name(f".old-{final.name}-{os.getpid()}")
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, final)
+        _move_into_place(tmp, final)
         return final
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -191,19 +204,7 @@ def add_config(
     try:
         shutil.copytree(final, tmp, dirs_exist_ok=True, copy_function=_link_or_copy)
         shutil.rmtree(tmp / config, ignore_errors=True)
-        (tmp / config).mkdir()
-        data_files, split_info, schema = [], [], None
-        for split, table in splits.items():
-            table = _plain_strings(table)
-            schema = schema or table.schema
-            if table.schema != schema:
-                raise ValueError(f"{final.name}/{config}: split {split!r} has a different schema")
-            n_shards = max(1, -(-table.num_rows // MAX_ROWS_PER_SHARD))
-            for i in range(n_shards):
-                part = table.slice(i * MAX_ROWS_PER_SHARD, MAX_ROWS_PER_SHARD)
-                write_parquet(part, tmp / config / f"{split}-{i:05d}-of-{n_shards:05d}.parquet")
-            data_files.append({"split": split, "path": f"{config}/{split}-*.parquet"})
-            split_info.append({"name": split, "num_bytes": int(table.nbytes), "num_examples": table.num_rows})
+        data_files, split_info, schema = _write_config(tmp, config, splits, f"{final.name}/{config}")
         if schema is None:
             raise ValueError(f"{final.name}/{config}: no splits to write")
 
@@ -227,10 +228,7 @@ def add_config(
         front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)
         (tmp / "README.md").unlink()  # a fresh file: never write through a link into the live folder
         (tmp / "README.md").write_text(f"---\n{front}---\n\n{body.strip()}\n", encoding="utf-8")
-        old = final.with_name(f".old-{final.name}-{os.getpid()}")
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
+        _move_into_place(tmp, final)
         return final
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
