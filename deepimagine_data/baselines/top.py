@@ -578,8 +578,8 @@ def fit_top(
         select_trials = None
     _check_disjoint(train_trials, eval_trials, evaluated_on)
 
-    with models.threads(model):
-        trained = _train(model, train_trials, select_trials, eval_trials, seed, embedder)
+    # gbm's one-OpenMP-thread limit is applied by models.fit/predict_proba, which _train goes through
+    trained = _train(model, train_trials, select_trials, eval_trials, seed, embedder)
     features, selection_features, sel, fitted, n_select, selected_on, proba = trained
     y_eval = _labels(eval_trials)
     figures = metrics(y_eval, proba)
