@@ -44,7 +44,7 @@ def _run_top(args: argparse.Namespace) -> int:
     phase = args.phase or "I"
     result = run_top(args.model, phase, args.train, valid=args.valid, test=args.test, seed=args.seed)
     out = Path(args.out)
-    edition = "phase" + result["phase"]
+    edition = _edition_label(args)  # the name `--model all` looks for, too
     path = out / f"{default_name('top', edition, args.model)}.json"
     doc = {"benchmark": "top", "edition": edition, "model_name": f"baseline-{args.model}", **result}
     atomic_write_bytes(path, (json.dumps(doc, indent=1, default=str) + "\n").encode("utf-8"))
