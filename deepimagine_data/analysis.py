@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import RecordError
+from .pairs.factors import changed_factors_of
 from .scoring.decision import parse_decision
 
 LEXICON_VERSION = "factors-v1"
@@ -164,14 +165,6 @@ def _correct(text: str, options: Sequence[str] | None, answer_index: int | None)
     return parse_decision(text, len(options)).decided() == int(answer_index)
 
 
-def _changed(row: dict) -> tuple[str, ...]:
-    c = row.get("changed_factors")
-    if isinstance(c, (list, tuple)):
-        return tuple(str(x) for x in c)
-    c = row.get("changed_factor")
-    return (str(c),) if c else ()
-
-
 def _text_of(row: dict, where: str) -> str:
     for key in ("trace", "text", "output", "response", "completion"):
         v = row.get(key)
@@ -196,7 +189,7 @@ def _from_row(row: dict, where: str, source: str) -> Trace:
         correct = _correct(text, row.get("options"), row.get("answer_index"))
     kind = str(row.get("config") or row.get("kind") or "unknown")
     key = str(row.get("pair_id") or row.get("id") or "")
-    return Trace(text, None if correct is None else bool(correct), kind, _changed(row), source, key)
+    return Trace(text, None if correct is None else bool(correct), kind, changed_factors_of(row), source, key)
 
 
 def _parquet_rows(path: Path) -> Iterable[dict]:

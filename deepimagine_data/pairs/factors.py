@@ -201,6 +201,20 @@ _CONDITION_STOP = frozenset(
 )
 
 
+def changed_factors_of(row: Mapping) -> tuple[str, ...]:
+    """The changed factor(s) a published pair row names: ``changed_factors`` (approx, pathways: a list) or
+    ``changed_factor`` (strict pairs: one name); ``()`` when it names none.
+
+    >>> changed_factors_of({"changed_factors": ["dose", "outcome"]}), changed_factors_of({"changed_factor": "arm"})
+    (('dose', 'outcome'), ('arm',))
+    """
+    c = row.get("changed_factors")
+    if isinstance(c, (list, tuple)):
+        return tuple(str(f) for f in c)
+    c = row.get("changed_factor")
+    return (str(c),) if c else ()
+
+
 @lru_cache(maxsize=65536)
 def condition_key(condition: str | None) -> str | None:
     """A condition as lower-case words, bracketed text dropped, synonyms of "cancer" and MeSH adjectives unified.

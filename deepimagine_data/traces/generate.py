@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import RecordError
+from ..pairs.factors import changed_factors_of
 from . import verify
 from .cache import ResponseCache, request_key
 from .client import ChatClient, FatalHTTPError, TeacherHTTPError
@@ -218,13 +219,7 @@ def _task(r: dict, cfg: str, split: str, id_col: str, where: str) -> PairTask:
         raise RecordError(pid, "answer_index", "missing (a trace is verified against the known answer)")
     if not 0 <= ans < len(opts):
         raise RecordError(pid, "answer_index", f"{ans} is not an index of the {len(opts)} options")
-    if isinstance(r.get("changed_factors"), list):
-        factors = tuple(str(f) for f in r["changed_factors"])
-    elif r.get("changed_factor"):
-        factors = (str(r["changed_factor"]),)
-    else:
-        factors = ()
-    return PairTask(pid, cfg, split, r, factors, len(opts), ans)
+    return PairTask(pid, cfg, split, r, changed_factors_of(r), len(opts), ans)
 
 
 class Generator:
