@@ -1,20 +1,22 @@
 """deepimagine/bench: the package's own outcome-prediction benchmark, questions in CT Open's shape.
 
-From posted analyses of real trials: 3-way comparative questions where the benefit is known, 2-way any-difference
-questions otherwise, non-inferiority questions for non-inferiority analyses, and implicit-arm "endpoint met"
-questions where derivable. The temporal ``test`` split (results first posted from 2021-01-01) is the benchmark;
+From posted analyses of real trials (:mod:`deepimagine_data.questions`): CT Open's directional 2-way explicit
+questions, its 3-way questions where the record gives no experimental/comparator orientation, and its 2-way implicit
+"endpoint met" questions (meta labels ``no_arm``, ``no_distinguishable_arm``) where the posted analyses decide them;
+one question per comparison. The temporal ``test`` split (results first posted from 2021-01-01) is the benchmark;
 ``train``/``validation`` exist for baselines, with CT Open's trials removed from ``train``.
 
 Example record (config ``questions``, split ``test``; AACT NCT03584009)::
 
-    {"question_id": "NCT03584009:O0:OG001|OG000:difference_2way", "category": "2-way explicit",
-     "question_type": "difference_2way", "arms_mode": "explicit", "answer_index": 1, "p_value": 0.7286,
-     "alpha": 0.05, "significance": "not_significant", "prompt": "You predict the results of clinical trials...", ...}
+    {"question_id": "NCT03584009:O0:OG001|OG000:superiority_2way", "category": "2-way explicit",
+     "meta_label": "single_arm", "question_type": "superiority_2way", "arms_mode": "explicit", "answer_index": 1,
+     "p_value": 0.7286, "alpha": 0.05, "significance": "not_significant", "prompt": "You predict the results ...", ...}
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,7 +36,7 @@ _CITATION = CITATION
 _LICENSE = "other"
 _HOMEPAGE = "https://clinicaltrials.gov"
 SOURCE_VERSION = "embedded-snapshot-1"
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 CONFIGS = ["questions"]
 SPLITS = ["train", "validation", "test"]
 FEATURES: dict[str, Features] = {"questions": Features.from_arrow_schema(QUESTIONS)}
@@ -46,25 +48,44 @@ def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[st
 
     opts = options or default_options()
     _, reports = pipeline.corpus(opts.strict)
-    split, assignment, deco, removed = pipeline.split_all({"questions": pipeline.questions(opts.strict)}, opts)
-    return split, {"reports": reports, "assignment": assignment, "decontamination": deco, "removed": removed}
+    questions = pipeline.questions(opts.strict)
+    counts = pipeline.question_counts(opts.strict)
+    funnel = pipeline.comparison_funnel("deepimagine/bench", opts.strict)
+    dropped = Counter({k: v for k, v in counts.items() if not k.startswith("_")})
+    funnel.add(
+        f"questions ({counts['_comparisons_in_endpoint_questions']:,} comparisons in "
+        f"{counts['_endpoint_questions']:,} endpoint questions)",
+        questions.num_rows,
+        dropped,
+    )
+    split, assignment, deco, removed = pipeline.split_all({"questions": questions}, opts)
+    pipeline.add_split_steps(funnel, split, removed)
+    return split, {
+        "reports": reports,
+        "assignment": assignment,
+        "decontamination": deco,
+        "removed": removed,
+        "funnel": funnel,
+    }
 
 
 def recompute_labels(config: str, row: dict) -> dict:
+    from deepimagine_data.ctopen import question_category
     from deepimagine_data.pairs.comparisons import recompute_label
-    from deepimagine_data.pairs.render import options_for, superiority_options
-    from deepimagine_data.questions import endpoint_options
+    from deepimagine_data.questions import endpoint_options, explicit_question, met
 
     out = recompute_label(row)
     merged = {**row, **out}
     if row["question_type"] == "endpoint_2way":
-        out["options"] = endpoint_options()
-        out["answer_index"] = {"met": 0, "not_met": 1}.get(out["superiority"])
-    elif row["question_type"] == "superiority_2way":
-        out["options"] = superiority_options(row["a_title"], row["b_title"])
-        out["answer_index"] = {"met": 0, "not_met": 1}.get(out["superiority"])
+        # the representative comparison's own result, recomputed, in its place among the listed ones
+        results = list(row["listed_results"])
+        results[row["listed_comparison_ids"].index(row["comparison_id"])] = met(merged)
+        out["listed_results"] = results
+        out["options"] = endpoint_options(row["meta_label"])
+        out["answer_index"] = 0 if "met" in results else 1
     else:
-        _, out["options"], out["answer_index"] = options_for(merged, row["a_title"], row["b_title"])
+        out["question_type"], out["options"], out["answer_index"] = explicit_question(merged)
+    out["category"] = question_category(len(out["options"]), row["meta_label"])
     return out
 
 
@@ -72,6 +93,47 @@ def build(config: str = "questions", options: BuildOptions | None = None) -> Dat
     """The questions as a DatasetDict with splits train/validation/test."""
     tables, _ = build_tables(options)
     return to_dataset_dict(tables[config], FEATURES[config])
+
+
+CATEGORIES = ("2-way explicit", "2-way implicit", "3-way explicit")
+
+
+def _shares(t: pa.Table) -> dict[str, dict]:
+    """category -> {"questions": n, "answers": counts per option} of a questions table."""
+    out = {}
+    for cat in CATEGORIES:
+        s = t.filter(pc.equal(t.column("category"), cat)) if t.num_rows else t
+        n_opts = 3 if cat.startswith("3") else 2
+        answers = Counter(s.column("answer_index").to_pylist()) if s.num_rows else Counter()
+        out[cat] = {"questions": s.num_rows, "answers": tuple(answers.get(i, 0) for i in range(n_opts))}
+    return out
+
+
+def _pct(n: int, total: int) -> str:
+    return f"{n / total:.1%}" if total else "-"
+
+
+def ctopen_comparison(t: pa.Table) -> str:
+    """A Markdown table: category shares and answer shares of a bench split beside CT Open's editions."""
+    from deepimagine_data.ctopen import REFERENCE_COUNTS
+
+    ours = _shares(t)
+    cols = [("bench test", ours), *((f"CT Open {e}", REFERENCE_COUNTS[e]) for e in ("winter2025", "summer2025"))]
+    head = "| category | " + " | ".join(f"{name}: share" for name, _ in cols) + " | "
+    head += " | ".join(f"{name}: answers (option 0 / 1 / 2)" for name, _ in cols) + " |"
+    lines = [head, "|---|" + "---:|" * len(cols) + "---|" * len(cols)]
+    for cat in CATEGORIES:
+        cells = []
+        for _, counts in cols:
+            total = sum(v["questions"] for v in counts.values())
+            cells.append(f"{_pct(counts[cat]['questions'], total)} ({counts[cat]['questions']:,})")
+        for _, counts in cols:
+            a, n = counts[cat]["answers"], counts[cat]["questions"]
+            cells.append(" / ".join(_pct(x, n) for x in a) if a is not None and n else "-")
+        lines.append(f"| {cat} | " + " | ".join(cells) + " |")
+    meta = Counter(t.column("meta_label").to_pylist()) if t.num_rows else Counter()
+    lines += ["", "Meta labels of the test split: " + ", ".join(f"`{k}` {v:,}" for k, v in sorted(meta.items()))]
+    return "\n".join(lines)
 
 
 def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint: str) -> tuple[str, dict]:
@@ -83,7 +145,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
         if not t.num_rows:
             rows.append(f"| {split} | - | 0 | 0 | - |")
             continue
-        for cat in ("2-way explicit", "3-way explicit", "2-way implicit"):
+        for cat in CATEGORIES:
             s = t.filter(pc.equal(t.column("category"), cat))
             n_trials = pc.count_distinct(s.column("trial_id")).as_py() if s.num_rows else 0
             vc = pc.value_counts(s.column("answer_index")).to_pylist() if s.num_rows else []
@@ -99,6 +161,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
         **split_corpus_fields(tables, info),
         version=VERSION,
         count_rows="\n".join(rows),
+        ctopen_rows=ctopen_comparison(tables["questions"]["test"]),
         citation=_CITATION,
         package_version=__version__,
         fingerprint=fingerprint,

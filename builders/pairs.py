@@ -38,7 +38,7 @@ _CITATION = CITATION
 _LICENSE = "other"  # per-source licenses in the `license` column and the card
 _HOMEPAGE = "https://clinicaltrials.gov"
 SOURCE_VERSION = "embedded-snapshot-1"
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 APPROX_CONFIGS = ["approx", "pathways"]
 CONFIGS = [*KINDS, *APPROX_CONFIGS]
 SPLITS = ["train", "validation", "test"]
@@ -50,8 +50,10 @@ FEATURES: dict[str, Features] = {
 ID_COLUMNS = {**{k: "pair_id" for k in KINDS}, "approx": "pair_id", "pathways": "pathway_id"}
 
 _MEANING = {
-    "strict_arm": "two arms of one trial on one outcome (dose pairs excluded)",
-    "strict_dose": "two doses of one intervention in one trial, one outcome",
+    "strict_arm": "two protocol arms of one trial on one outcome (two doses of one intervention are in "
+    "`strict_dose` only; subgroups, time points and groups that map to no protocol arm are left out)",
+    "strict_dose": "two doses of one intervention in one trial, one outcome: two protocol arms, or two dose cohorts "
+    "of one protocol arm (a dose-escalation trial reporting each dose level; `group_relation` `same_arm`)",
     "strict_outcome": "the same two arms of one trial on two outcome measures",
     "approx": "a target comparison and an anchor comparison (result known) from an earlier, similar trial of the "
     "same split, with the factors that differ (`changed_factors`, `unknown_factors`)",
@@ -66,13 +68,27 @@ def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[st
     opts = options or default_options()
     _, reports = pipeline.corpus(opts.strict)
     configs = dict(pipeline.strict_pairs(opts.strict))
+    funnel = pipeline.comparison_funnel("deepimagine/pairs", opts.strict)
+    for kind, dropped in pipeline.strict_pair_counts(opts.strict).items():
+        funnel.add(f"{kind} pairs", configs[kind].num_rows, dropped)
     approx = None
     if opts.approx is not None:
         approx = pipeline.approx_pairs(opts)
         configs.update(approx.tables)
+        funnel.add(
+            f"approx pairs ({approx.targets:,} targets, {approx.without_anchor:,} without an anchor)",
+            approx.tables["approx"].num_rows,
+            approx.dropped.get("approx"),
+        )
+        funnel.add(
+            "pathways",
+            approx.tables["pathways"].num_rows,
+            approx.dropped.get("pathways"),
+        )
     split, assignment, deco, removed = pipeline.split_all(configs, opts)
+    pipeline.add_split_steps(funnel, split, removed)
     info = {"reports": reports, "assignment": assignment, "decontamination": deco, "removed": removed}
-    return split, {**info, "approx": approx}
+    return split, {**info, "approx": approx, "funnel": funnel}
 
 
 def recompute_labels(config: str, row: dict) -> dict:
@@ -83,12 +99,6 @@ def recompute_labels(config: str, row: dict) -> dict:
     out = recompute_label(row)
     _, options, answer = options_for({**row, **out}, row["a_title"], row["b_title"])
     out["options"], out["answer_index"] = options, answer
-    if config == "strict_outcome" and row["anchor_significance_source"] == "posted_p_value":
-        from deepimagine_data import labels
-
-        out["anchor_significance"] = labels.significance(
-            row["anchor_p_value"], row["anchor_p_value_modifier"], row["anchor_alpha"]
-        )
     return out
 
 

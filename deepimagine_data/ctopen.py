@@ -93,6 +93,21 @@ ENV_CACHE = "DEEPIMAGINE_CACHE"
 META_LABELS = frozenset({"single_arm", "distinguishable_arm", "no_arm", "no_distinguishable_arm"})
 IMPLICIT_META_LABELS = frozenset({"no_arm", "no_distinguishable_arm"})
 CATEGORY_NAMES = {"2-way implicit": "Endpoint", "2-way explicit": "Superiority", "3-way explicit": "ComparativeEffect"}
+# CT Open's question counts per category, and per answer option where known: Winter 2025 measured on its pickle at
+# PINNED_COMMIT (see the module docstring); Summer 2025 per category from the edition's README (its answers are not
+# on this machine). The bench card prints its own shares beside these.
+REFERENCE_COUNTS = {
+    "winter2025": {
+        "2-way explicit": {"questions": 470, "answers": (299, 171)},
+        "2-way implicit": {"questions": 80, "answers": (66, 14)},
+        "3-way explicit": {"questions": 55, "answers": (6, 2, 47)},
+    },
+    "summer2025": {
+        "2-way explicit": {"questions": 662, "answers": None},
+        "2-way implicit": {"questions": 146, "answers": None},
+        "3-way explicit": {"questions": 49, "answers": None},
+    },
+}
 
 NCT_RE = re.compile(r"^NCT\d{8}$")
 RETRY_STATUSES = frozenset({429}) | frozenset(range(500, 600))
@@ -540,6 +555,27 @@ def exclusion_ids(
             raise CTOpenError(f"two exclusion files are named {Path(f).name}; rename one so the lists stay apart")
         lists[name] = read_id_file(f)
     return lists, skipped
+
+
+SHIPPED_LISTS = "ct_open"  # deepimagine_data/data/ct_open/<edition>_nct_ids.txt (ids only; see PROVENANCE.md)
+
+
+def shipped_ids(edition: str) -> set[str]:
+    """The NCT ids of a CT Open edition as shipped with the package (ids only, from the pickle at
+    :data:`PINNED_COMMIT`): what a build removes from training with no network and no ``--ctopen-source``.
+
+    >>> len(shipped_ids("winter2025")), len(shipped_ids("summer2025"))
+    (314, 240)
+    """
+    from importlib import resources
+
+    _file_of(edition)
+    return read_id_file(resources.files("deepimagine_data") / "data" / SHIPPED_LISTS / f"{edition}_nct_ids.txt")
+
+
+def shipped_source(edition: str) -> str:
+    """Where the shipped list of ``edition`` comes from, for build output and cards."""
+    return f"shipped id list ({REPO}@{PINNED_COMMIT[:7]} {_file_of(edition)}, ids only)"
 
 
 def nct_ids(

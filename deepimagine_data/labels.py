@@ -13,7 +13,9 @@ A label is only as good as its source. Every function here reads one kind of evi
   orders the two groups by name ("HR for Herceptin 1-Year Arm versus Observation Arm", "Reference level =
   RT + cisplatin"); :func:`estimate_direction` then reads the estimate against its null (1 for ratios, 0 for
   differences), and :func:`estimate_polarity` says which way that estimate is better (a hazard ratio on
-  "Overall Survival" is better below 1).
+  "Overall Survival" is better below 1). :func:`favoured_by_text` reads the other kind of statement, which group a
+  value of the estimate favours ("A hazard ratio of < 1 favours olaparib"), which gives the direction without an
+  ordering or a polarity.
 - :func:`compare_arms` tests two arms' posted numbers (Fisher's exact test for counts, Welch's t-test for
   means) where a registry posted no analysis.
 - :func:`benefit`, :func:`decide` and :func:`superiority` combine the pieces.
@@ -33,10 +35,12 @@ from rapidfuzz import fuzz
 __all__ = [
     "ALPHA_DEFAULT",
     "ALPHA_FIELDS",
+    "FAVOUR_VALUES",
     "REFERENCE_FIELDS",
     "Alpha",
     "ArmTest",
     "ArmValue",
+    "Favour",
     "Polarity",
     "Reference",
     "alpha_from_text",
@@ -46,6 +50,7 @@ __all__ = [
     "estimate_direction",
     "estimate_null",
     "estimate_polarity",
+    "favoured_by_text",
     "outcome_polarity",
     "reference_from_text",
     "significance",
@@ -738,10 +743,15 @@ _STOP = frozenset(
 )
 # "Arm A", "Period 2", "Group 1": a one-character label only means something next to its noun.
 _LABELLED = re.compile(r"\b(arm|group|cohort|period|part|phase|level|stage|day|lot)\s+([a-z0-9]{1,3})\b")
+# "3.6 mg" is one number: "Trastuzumab Emtansine 3.6 mg" is not "Trastuzumab Emtansine 2.4 mg".
+_DECIMAL_POINT = re.compile(r"(?<=\d)[.·](?=\d)")
+# What a loose side may add to the words both groups share: "gemcitabine alone" for "Gemcitabine".
+_ALONE = frozenset({"alone", "only", "monotherapy"})
 
 
 def _tokens(text: str) -> frozenset[str]:
     text = _LABELLED.sub(lambda m: f" {m.group(1)}_{m.group(2)} ", text.lower())
+    text = _DECIMAL_POINT.sub("p", text)
     out = set()
     for tok in re.findall(r"[a-z0-9_]+", text):
         if len(tok) > 3 and tok.endswith("s") and "_" not in tok:
@@ -752,6 +762,13 @@ def _tokens(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+def _flat(text: str) -> str:
+    # A side spelled as a title, letter for letter: "T+OFS" (not "E+OFS", though both are {"ofs"} as words).
+    # Letters and digits only: titles that differ by a sign alone ("EGFR H-Score < 200", ">= 200") stay apart.
+    text = re.sub(r"^\W*(?:the\s+)?|(?:\s+(?:arm|group))?\W*$", "", text.lower())
+    return re.sub(r"[\W_]+", "", text)
+
+
 def _has(tok: str, pool: frozenset[str]) -> bool:
     if tok in pool:
         return True
@@ -759,22 +776,44 @@ def _has(tok: str, pool: frozenset[str]) -> bool:
     return len(tok) >= 6 and any(len(p) >= 6 and fuzz.ratio(tok, p) >= 88 for p in pool)
 
 
-def _match_side(side: frozenset[str], title_toks: list[frozenset[str]], unique: list[frozenset[str]]) -> int | None:
+@dataclass(frozen=True)
+class _Groups:
+    """The group titles as the side matcher reads them."""
+
+    toks: list[frozenset[str]]
+    unique: list[frozenset[str]]  # words of a title that no other title has
+    bare: list[frozenset[str]]  # words without the labels ("arm_2")
+    flat: list[str]
+
+    @classmethod
+    def of(cls, titles: Sequence[str]) -> _Groups:
+        toks = [_tokens(t) for t in titles]
+        unique = [t - frozenset().union(*(o for j, o in enumerate(toks) if j != i)) for i, t in enumerate(toks)]
+        bare = [frozenset(w for w in t if "_" not in w) for t in toks]
+        return cls(toks, unique, bare, [_flat(t) for t in titles])
+
+
+def _same(side: frozenset[str], title: frozenset[str]) -> bool:
+    return bool(title) and all(_has(w, title) for w in side) and all(_has(w, side) for w in title)
+
+
+def _match_side(side: frozenset[str], g: _Groups) -> int | None:
     """The one title this side names, -1 if it names several or a number none has, None if it names none."""
-    # The same words, allowing a typo ("Reference level = WBRT + Memantin").
-    equal = [
-        i for i, t in enumerate(title_toks) if t and all(_has(w, t) for w in side) and all(_has(w, side) for w in t)
-    ]
+    # The same words, allowing a typo ("Reference level = WBRT + Memantin"), and without the title's label
+    # where the side has none ("Reference level = Chemoradiation arm" for "Chemoradiation (Arm 2)").
+    equal = [i for i, t in enumerate(g.toks) if _same(side, t)]
+    if not equal and not any("_" in w for w in side):
+        equal = [i for i, t in enumerate(g.bare) if _same(side, t)]
     if len(equal) == 1:
         return equal[0]
-    hits = [i for i, u in enumerate(unique) if any(_has(t, u) for t in side)]
+    hits = [i for i, u in enumerate(g.unique) if any(_has(t, u) for t in side)]
     if len(hits) > 1:
         return -1
     if not hits:
         return None
     # A number names a dose, an age or a period: one the group title lacks names another group ("16- to
     # 26-Year-Old Females" is not "9- to 15-Year-Old Females").
-    if any(t.isdigit() and t not in title_toks[hits[0]] for t in side):
+    if any(t.isdigit() and t not in g.toks[hits[0]] for t in side):
         return -1
     return hits[0]
 
@@ -782,7 +821,8 @@ def _match_side(side: frozenset[str], title_toks: list[frozenset[str]], unique: 
 def _completes(loose: frozenset[str], known: frozenset[str], other: frozenset[str], extra_ok: frozenset[str]) -> bool:
     # "Carboplatin/Paclitaxel + MEDI-575 versus Carboplatin/Paclitaxel": the loose side names only what both
     # groups share, and the known side adds to it only words unique to its own group. Words in neither title
-    # ("Treatment effect") do not count.
+    # ("Treatment effect") do not count; "alone" may stand on the loose side ("... / gemcitabine alone").
+    loose = loose - _ALONE
     if not loose or not all(_has(t, other) and _has(t, known) for t in loose):
         return False
     extra = {t for t in known if not _has(t, loose) and (_has(t, other) or _has(t, extra_ok))}
@@ -794,9 +834,12 @@ _SIDE_CAP = 90
 _LEFT_CUT = re.compile(
     r"[:,(\[]|\b(?:of|for|between|comparing|is|was|were|that|as|by|using|with|calculated|hr|or|ratio|in)\b", re.I
 )
+# "... relative to placebo with < 1 favoring enzalutamide", "Olaratumab + Mitoxantrone / Mitoxantrone and estimated
+# from Cox model", "Hazard of Ipilimumab over Placebo with 2-sided 95% confidence intervals".
 _RIGHT_CUT = re.compile(
     r"[:)\],(]|\b(?:for|in|at|on|was|were|is|are|will|based|stratified|adjusted|using|from|by|respectively"
-    r"|with\s+(?:the|a)|and\s+(?:the|a))\b",
+    r"|with\s+(?:the|a|\d)|and\s+(?:the|a|estimated|calculated|derived|obtained)|favou?r\w*)\b"
+    r"|\bwith\s*(?=[<>≤≥])",
     re.I,
 )
 # Hard boundaries: a side never crosses a sentence or another ordering.
@@ -808,17 +851,62 @@ _ORDERING = re.compile(
     r"|\bin\s+comparison\s+(?:to|with)\b|\bdivided\s+by\b|\bminus\b|\s[-–−/]\s|(?P<rel>\brelative\s+to\b)",
     re.I,
 )
+# A decimal point ends no side ("Reference level = 70.2 Gy arm").
+_DOT = r"(?<=\d)\.(?=\d)"
+# A side of a ratio may hold a parenthesis: "Ratio of test treatment group (Herceptin SC + Chemotherapy) to ...".
+_RSIDE = rf"(?:[^.;()]|{_DOT}|\([^()]{{0,80}}\))"
 _RATIO_OF = re.compile(
-    r"\bratio\s+(?:of\s+(?P<a1>[^.;()]{1,80}?)\s*(?:\bto\b|\bover\b|/|:)\s*(?P<b1>[^.;()]{1,80})"
-    r"|\(\s*(?P<a2>[^()/:]{1,60}?)\s*[/:]\s*(?P<b2>[^()/:]{1,60}?)\s*\))",
+    r"(?:\b(?i:ratio)|\b(?:HR|OR))\s+(?:\([^()]{0,12}\)\s+)?(?:(?i:is|was)\s+)?"
+    r"(?i:(?:presented|expressed|defined|calculated|reported)\s+as|of|for)\s+"
+    rf"(?P<a1>{_RSIDE}{{1,80}}?)\s*(?:\b(?i:to|over)\b|/|:)\s*(?P<b1>{_RSIDE}{{1,80}})"
+    r"|\b(?i:ratio)\s+\(\s*(?P<a2>[^()/:]{1,60}?)\s*[/:]\s*(?P<b2>[^()/:]{1,60}?)\s*\)",
+)
+# "where λ was the palbociclib plus fulvestrant: placebo plus fulvestrant hazard ratio (HR)"
+_COLON_RATIO = re.compile(r"(?<=\S):\s*(?P<b>[^.;:()~]{1,60}?)\s+(?:hazard|odds|risk|rate)\s+ratio\b", re.I)
+# "HR = Nivolumab over docetaxel", "Hazard Ratio is Nivolumab over Placebo": "over" orders two groups only in
+# a sentence about a ratio, or in a text that is nothing else ("Ipilimumab over placebo"); "superiority of
+# denosumab over placebo was established" orders no estimate.
+_OVER = re.compile(r"\bover\b", re.I)
+_RATIO_CUE = re.compile(r"(?i:\bratios?\b|\bhazards?\b|\bodds\b)|\b(?:HR|OR|RR|IRR)\b")
+_SENTENCE = re.compile(r"\.(?=\s|$)|[;~]")
+# "The risk ratio is comparing cisplatin to doxorubicin-cyclophosphamide (AC)"
+_COMPARING = re.compile(
+    rf"\bcomparing\s+(?P<a>(?:[^.;~]|{_DOT}){{1,80}}?)\s+(?:to|with|against)\s+(?P<b>(?:[^.;~]|{_DOT}){{1,80}})", re.I
+)
+# A sign that says which group is first: "The negative estimated value indicates that the mean Post-Pre change for
+# the YOCAS group was less than that of the Control group."
+_SIGN_ORDER = re.compile(
+    r"\b(?P<sign>negative|positive)\s+(?:[\w-]+\s+){0,3}?(?:values?|differences?|estimates?)\s+"
+    r"(?:indicates?|means?|shows?|suggests?)\s+(?:that\s+)?(?P<a>[^.;~]{1,120}?)\s+(?:(?:was|were|is|are)\s+)?"
+    r"(?P<cmp>less|lower|smaller|fewer|greater|higher|larger|more)\s+than\s+(?:(?:that|those)\s+(?:of|in|for)\s+)?"
+    r"(?P<b>[^.;~]{1,80})",
     re.I,
 )
+# A text that is nothing but "<A>/<B>" or "<A>:<B>", the ratio written out: "sipuleucel-T/placebo",
+# "Niraparib:Placebo, based on the stratified Cox Proportional Hazards Model ...".
+_WHOLE_RATIO = re.compile(r"^\s*(?P<a>[^.;:,/()~]{1,60}?\S)[/:](?P<b>\S[^.;:,/()~]{0,60}?)\s*(?:[.,]|$)")
+_TEXT = rf"(?:[^.;()~]|{_DOT})"
 _REF_AFTER = re.compile(
-    r"\breference\s*(?:level|group|arm|category|treatment|regimen)?\s*(?:=|:|is|was|being)\s*(?P<b>[^.;()~]{1,80})",
+    rf"\breference\s*(?:level|group|arm|category|treatment|regimen)?\s*(?:=|:|is|was|being)\s*(?P<b>{_TEXT}{{1,80}})",
     re.I,
 )
+# The side before may hold a parenthesis: "with Arm C (placebo arm) as the reference group",
+# "Prophylactic cranial irradiation (PCI) is the reference arm".
+_LSIDE = rf"(?:[^.;:()~]|{_DOT}|\([^()]{{0,40}}\))"
 _REF_BEFORE = re.compile(
-    r"(?P<b>[^.;:()~]{1,80}?)\s*(?:\(\s*reference\s*\)|\b(?:was|is|as|being|served\s+as)\s+(?:the\s+)?reference\b)",
+    rf"(?P<b>{_LSIDE}{{1,80}}?)\s*(?:\(\s*reference\s*\)|\b(?:was|is|as|being|served\s+as)\s+(?:the\s+)?reference\b)",
+    re.I,
+)
+# The numerator of a ratio is the compared group, the denominator the reference: "Numerator=Pembrolizumab 2 mg/kg
+# Denominator=Docetaxel 75 mg/m^2", "The placebo was the denominator.", "Arm I (...) represents the numerator".
+# A count is not a group ("(numerator=108/70)").
+_PART_AFTER = re.compile(
+    r"\b(?P<w>numerator|denominator)(?:\s+of\s+the\s+(?:[a-z]+\s+){0,2}ratio)?\s*(?:=|:|\bis\b|\bwas\b)(?!\s*\d)\s*"
+    rf"(?P<x>(?:(?!\b(?:numerator|denominator)\b){_TEXT}){{1,80}})",
+    re.I,
+)
+_PART_BEFORE = re.compile(
+    rf"(?P<x>(?:{_LSIDE}){{1,80}}?)\s*\b(?:is|was|as|represents|in)\s+(?:the\s+)?(?P<w>numerator|denominator)\b",
     re.I,
 )
 
@@ -834,29 +922,30 @@ def _left_spans(text: str, end: int) -> list[str]:
     return [chunk[i:] for i in starts]
 
 
-def _right_spans(text: str, start: int) -> list[str]:
+def _right_spans(text: str, start: int, hard_re: re.Pattern[str] = _HARD) -> list[str]:
     # Shortest first: "the rate in the chemoradiotherapy arm" -> "the rate", then "the rate in the
     # chemoradiotherapy arm".
     chunk = text[start : start + _SIDE_CAP]
-    hard = _HARD.search(chunk)
+    hard = hard_re.search(chunk)
     if hard:
         chunk = chunk[: hard.start()]
     ends = sorted({m.start() for m in _RIGHT_CUT.finditer(chunk)} | {len(chunk)})
     return [chunk[:i] for i in ends]
 
 
-def _name(
-    spans: list[str], title_toks: list[frozenset[str]], unique: list[frozenset[str]]
-) -> tuple[int | None, frozenset[str]]:
+def _name(spans: list[str], g: _Groups) -> tuple[int | None, frozenset[str]]:
     """The group a side names, growing the side until it names one, with that side's words; else None and the
     shortest side's words."""
     first: frozenset[str] = frozenset()
     for span in spans:
         tok = _tokens(span)
+        flat = _flat(span)
+        if flat and g.flat.count(flat) == 1:
+            return g.flat.index(flat), tok
         if not tok:
             continue
         first = first or tok
-        i = _match_side(tok, title_toks, unique)
+        i = _match_side(tok, g)
         if i == -1:
             return None, first  # it grew into a second group's name, or a number no group has
         if i is not None:
@@ -864,32 +953,61 @@ def _name(
     return None, first
 
 
-def _orderings(text: str, title_toks: list[frozenset[str]], unique: list[frozenset[str]]) -> list[tuple[int, int]]:
-    n = len(title_toks)
+def _orderings(text: str, g: _Groups) -> list[tuple[int, int]]:
+    n = len(g.toks)
     out: list[tuple[int, int]] = []
 
-    def pair(a_spans: list[str] | None, b_spans: list[str], ref_only_ok: bool) -> None:
-        b, b_tok = _name(b_spans, title_toks, unique)
-        a, a_tok = _name(a_spans, title_toks, unique) if a_spans is not None else (None, frozenset())
-        if n == 2 and a_spans is not None and (a is None) != (b is None):
+    def pair(a_spans: list[str], b_spans: list[str], ref_only_ok: bool) -> None:
+        b, b_tok = _name(b_spans, g)
+        a, a_tok = _name(a_spans, g)
+        if n == 2 and (a is None) != (b is None):
             known, known_tok, loose = (a, a_tok, b_tok) if a is not None else (b, b_tok, a_tok)
             other = 1 - known  # type: ignore[operator]
-            if _completes(loose, known_tok, title_toks[other], unique[known]):  # type: ignore[index]
+            if _completes(loose, known_tok, g.toks[other], g.unique[known]):  # type: ignore[index]
                 a, b = (known, other) if a is not None else (other, known)
-        if b is not None and a is None and n == 2 and (ref_only_ok or a_spans is None):
+        if b is not None and a is None and n == 2 and ref_only_ok:
             a = 1 - b
         if a is not None and b is not None and a != b:
             out.append((a, b))
+
+    def one(spans: list[str], compared: bool) -> None:
+        # One side named, of two groups: the other is the other side.
+        i, _ = _name(spans, g)
+        if i is not None and n == 2:
+            out.append((i, 1 - i) if compared else (1 - i, i))
 
     for m in _ORDERING.finditer(text):
         pair(_left_spans(text, m.start()), _right_spans(text, m.end()), ref_only_ok=bool(m.group("rel")))
     for m in _RATIO_OF.finditer(text):
         a_text, b_text = (m.group("a1"), m.group("b1")) if m.group("a1") else (m.group("a2"), m.group("b2"))
+        if _ORDERING.search(a_text):
+            continue  # "The hazard ratio (HR) of bevacizumab ... versus chemotherapy alone [HR(...)/(...)]"
         pair(_left_spans(a_text, len(a_text)), _right_spans(b_text, 0), ref_only_ok=False)
+    for m in _COLON_RATIO.finditer(text):
+        pair(_left_spans(text, m.start()), _right_spans(m.group("b"), 0), ref_only_ok=False)
+    for m in _OVER.finditer(text):
+        begin = max((s.end() for s in _SENTENCE.finditer(text, 0, m.start())), default=0)
+        alone = not _SENTENCE.search(text.strip(), 0, len(text.strip()) - 1) and len(text) <= 80
+        if alone or _RATIO_CUE.search(text, begin, m.start()):
+            pair(_left_spans(text, m.start()), _right_spans(text, m.end()), ref_only_ok=False)
+    for m in _COMPARING.finditer(text):
+        pair(_left_spans(m.group("a"), len(m.group("a"))), _right_spans(m.group("b"), 0), ref_only_ok=False)
+    for m in _SIGN_ORDER.finditer(text):
+        first, second = _left_spans(m.group("a"), len(m.group("a"))), _right_spans(m.group("b"), 0)
+        if (m.group("sign").lower() == "negative") == (m.group("cmp").lower() in ("less", "lower", "smaller", "fewer")):
+            pair(first, second, ref_only_ok=False)  # negative: the first is lower, so the estimate is first - second
+        else:
+            pair(second, first, ref_only_ok=False)
+    if m := _WHOLE_RATIO.match(text):
+        pair(_left_spans(m.group("a"), len(m.group("a"))), _right_spans(m.group("b"), 0), ref_only_ok=False)
     for m in _REF_AFTER.finditer(text):
-        pair(None, _right_spans(m.group("b"), 0), ref_only_ok=True)
+        one(_right_spans(m.group("b"), 0), compared=False)
     for m in _REF_BEFORE.finditer(text):
-        pair(None, _left_spans(m.group("b"), len(m.group("b"))), ref_only_ok=True)
+        one(_left_spans(m.group("b"), len(m.group("b"))), compared=False)
+    for m in _PART_AFTER.finditer(text):
+        one(_right_spans(m.group("x"), 0), compared=m.group("w").lower() == "numerator")
+    for m in _PART_BEFORE.finditer(text):
+        one(_left_spans(m.group("x"), len(m.group("x"))), compared=m.group("w").lower() == "numerator")
     return out
 
 
@@ -902,16 +1020,30 @@ def reference_from_text(texts: Sequence[str | None], titles: Sequence[str]) -> R
     - "<A> vs <B>", "<A> versus <B>", "<A> compared to/with <B>", "<A> relative to <B>", "<A> divided by <B>",
       "<A> minus <B>", "<A> / <B>": "HR for Herceptin 1-Year Arm versus Observation Arm.", "AZD9291+rifampicin /
       AZD9291 alone", "HR is the hazard rate of Bevacizumab Plus Capecitabine divided by hazard rate of ...".
-    - "ratio of <A> to/over/ / <B>", "ratio (<A>:<B>)": "The hazard ratio (Alpharadin:Placebo) is from ...".
+    - "ratio of/for <A> to/over/ / <B>", "ratio presented/expressed as <A>:<B>", "ratio (<A>:<B>)", "the <A>:<B>
+      hazard ratio": "The hazard ratio (Alpharadin:Placebo) is from ...", "Hazard ratio is for (gemcitabine
+      hydrochloride plus vismodegib)/(gemcitabine hydrochloride plus placebo)", "Ratio of test treatment group
+      (Herceptin SC + Chemotherapy) to reference treatment group (Herceptin IV + Chemotherapy)."
+    - "<A> over <B>" in a sentence about a ratio, or as the whole text: "HR = Nivolumab over docetaxel",
+      "Hazard Ratio is Nivolumab over Placebo.", "Ipilimumab over placebo"; and a whole text "<A>/<B>" or
+      "<A>:<B>": "sipuleucel-T/placebo".
+    - "comparing <A> to/with <B>": "Hazard ratio is comparing Pertuzumab arm with Placebo arm."; and a sign stated
+      as one group against the other: "The negative estimated value indicates that the mean Post-Pre change for the
+      YOCAS group was less than that of the Control group."
+    - the numerator and the denominator: "Numerator=Pembrolizumab 2 mg/kg Denominator=Docetaxel 75 mg/m^2", and,
+      for two groups, either alone: "WBRT + SRS is the denominator of the hazard ratio."
     - a reference alone, for two groups: "Reference level = RT + cisplatin", "Reference group: Standard Taxane
       Therapy.", "calculated using Herceptin + Taxotere arm as reference", "The hazard ratio is relative to FDG
-      Non-Responders."
+      Non-Responders.", "T+OFS is the reference group in the estimation of the hazard ratio."
 
-    A side names a group when its words equal the group title's, or when it holds words found in that title and
-    in no other ("the pertuzumab arm" for "Pertuzumab + Trastuzumab + Chemotherapy" against "Placebo + ...").
-    One-letter words count only as labels ("Arm A"), so "T was the reference group" (T = tamoxifen, against
-    "T+OFS") names nothing. Each side must name exactly one group, the two must differ, and every ordering found
-    in any of the texts must agree; otherwise None. Stratification factors ("ECOG PS (0 vs. 1)") name no group
+    A side names a group when it spells the group's title ("T+OFS"), when its words equal the title's (without
+    the title's label, "Arm 2", if the side has none), or when it holds words found in that title and in no
+    other ("the pertuzumab arm" for "Pertuzumab + Trastuzumab + Chemotherapy" against "Placebo + ..."). One-letter
+    words count only as labels ("Arm A"), so "T was the reference group" (T = tamoxifen, against "T+OFS") names
+    nothing; a decimal is one word ("Trastuzumab Emtansine 3.6 mg" is not "... 2.4 mg"). For two groups, one side
+    may name only what both share, with "alone" or "monotherapy", when the other names its group ("... compared
+    with tremelimumab monotherapy"). Each side must name exactly one group, the two must differ, and every ordering
+    found in any of the texts must agree; otherwise None. Stratification factors ("ECOG PS (0 vs. 1)") name no group
     and are passed over.
 
     >>> titles = ["Zoledronic Acid + Androgen Deprivation Therapy", "Placebo + Androgen Deprivation Therapy"]
@@ -920,14 +1052,13 @@ def reference_from_text(texts: Sequence[str | None], titles: Sequence[str]) -> R
     """
     if len(titles) < 2:
         return None
-    title_toks = [_tokens(t) for t in titles]
-    unique = [t - frozenset().union(*(o for j, o in enumerate(title_toks) if j != i)) for i, t in enumerate(title_toks)]
+    g = _Groups.of(titles)
     found: set[tuple[int, int]] = set()
     source: str | None = None
     for text in texts:
         if not text:
             continue
-        pairs = _orderings(text, title_toks, unique)
+        pairs = _orderings(text, g)
         if pairs and source is None:
             source = text
         found.update(pairs)
@@ -1047,6 +1178,116 @@ def estimate_polarity(polarity: Polarity, estimate_type: str | None, title: str 
     if rule in _EVENT_RULES:
         return polarity.value
     return _UNKNOWN
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Which group a value of the estimate favours
+# --------------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Favour:
+    """A stated reading of an estimate: its values on one side of the null (``values``, "below_null" or
+    "above_null") favour the group ``group``, an index into the analysis's group titles; and the text that said so."""
+
+    group: int
+    values: str
+    source_text: str
+
+
+FAVOUR_VALUES = ("below_null", "above_null")
+# "A hazard ratio of < 1 favours olaparib", "Values < 1 for odds ratio favor denosumab", "an HR < 1 indicates a
+# reduction in the HR in favor of tivozanib", "Odds ratio greater than (>)1 favored orteronel", "A Hazard ratio < 1
+# indicates superiority of Sorafenib+Capecitabine over Placebo+Capecitabine". The words between the value and the
+# verb hold no other value and no negation ("not").
+_BELOW_OP = r"<=?|≤|=<|\b(?:less|lower|smaller)\s+than\b|\bbelow\b"
+_ABOVE_OP = r">=?|≥|=>|\b(?:greater|higher|larger|more)\s+than\b|\babove\b"
+_FAVOUR_VERB = r"(?:\bin\s+favou?r\s+of|\bfavou?r(?:s|ed|ing)?|\bsuperiority\s+of)\b(?:\s+favou?rs?\b)?\s*"
+_FAVOUR = re.compile(
+    rf"(?:(?P<below>{_BELOW_OP})|(?P<above>{_ABOVE_OP}))\s*(?:\(\s*(?:<=?|>=?|≤|≥)\s*\)\s*)?(?P<num>[01](?:\.0+)?)"
+    rf"(?!\.?\d)(?P<mid>(?:(?!\bnot\b|[<>≤≥])[^.;~]){{0,80}}?){_FAVOUR_VERB}",
+    re.I,
+)
+# For a difference: "A positive difference between the treatment groups favors the panitumumab group."
+_SIGN_FAVOUR = re.compile(
+    rf"\b(?P<sign>negative|positive)\b(?P<mid>(?:(?!\bnot\b|[<>≤≥])[^.;~]){{0,60}}?){_FAVOUR_VERB}", re.I
+)
+# What a statement says it reads, against what was posted: a statement about an odds ratio does not read a hazard
+# ratio posted next to it.
+_KINDS = (
+    re.compile(r"(?i:\bhazard)|\bHR\b"),
+    re.compile(r"(?i:\bodds\b)|\bOR\b"),
+    re.compile(r"(?i:\b(?:risk|rate|incidence)\s+ratio)|\b(?:RR|IRR)\b"),
+    re.compile(r"(?i:\bdifference|\bmeans?\b|\bchange\b)|\b(?:LS|MD|RD)\b"),
+)
+# The favoured group ends where a comparison or a consequence starts: "favours respective combination treatment
+# related with a longer PFS than olaparib monotherapy".
+_FAVOUR_END = re.compile(
+    rf"{_HARD.pattern}|\b(?:than|over|to\s+be|when|if|which|because)\b|,"
+    r"|\b(?:with|and)\s+(?:a|the)\s+(?:longer|shorter|lower|higher|reduc\w*|better|greater)\b",
+    re.I,
+)
+
+
+def favoured_by_text(texts: Sequence[str | None], titles: Sequence[str], estimate_type: str | None) -> Favour | None:
+    """Which group a value of the estimate favours, where a text says so explicitly; else None.
+
+    ``titles`` are the analysis's group titles and ``texts`` its free-text fields, as for :func:`reference_from_text`;
+    ``estimate_type`` the posted estimate's type. Statements read, each from a real AACT comment:
+
+    - "<estimate> <op> <null> favours/favoured/favoring/in favor of <group>": "A hazard ratio of < 1 favours
+      olaparib.", "HR<1 favours Fulvestrant", "Mean difference >0 favours olaparib.", "An Odds Ratio >1 means better
+      response in favor of palbociclib plus fulvestrant arm.", "a hazard ratio less than 1 indicates a reduction in
+      hazard rate in favor of crizotinib", "... and is relative to bicalutamide with < 1 favoring enzalutamide.";
+    - "<op> <null> indicates superiority of <group> over ...": "A Hazard ratio < 1 indicates superiority of
+      Sorafenib+Capecitabine over Placebo+Capecitabine.";
+    - for a difference, "a positive/negative difference favours <group>": "A positive difference between the
+      treatment groups favors the panitumumab group."
+
+    The value must be the null of ``estimate_type`` (:func:`estimate_null`: 1 for ratios, 0 for differences), so a
+    statement about a hazard ratio does not read a log hazard ratio or a difference; a statement that names another
+    kind of estimate ("HR<1 favors Cetuximab arm" posted with an odds ratio) is passed over, as is one with "not" in
+    it. The group is named as in :func:`reference_from_text`; what follows "than" or "over" is not the favoured group.
+    Every statement in every text must agree (for two groups, "< 1 favours A" agrees with "> 1 favours B");
+    otherwise None.
+
+    A registry's statement can be wrong: NCT00900627 posts an odds ratio of response with "a odds ratio <1 favours
+    AZD8931 40mg + paclitaxel", copied from its hazard ratio. Where an ordering and the outcome's polarity also give a
+    benefit, a caller should require the two to agree.
+
+    >>> favoured_by_text(["A hazard ratio of < 1 favours olaparib."],
+    ...                  ["Carboplatin AUC6/Paclitaxel", "Olaparib/Carboplatin AUC4/Paclitaxel"], "Hazard Ratio (HR)")
+    Favour(group=1, values='below_null', source_text='A hazard ratio of < 1 favours olaparib.')
+    """
+    null = estimate_null(estimate_type)
+    if null is None or len(titles) < 2:
+        return None
+    kinds = {i for i, k in enumerate(_KINDS) if k.search(estimate_type or "")}
+    g = _Groups.of(titles)
+    found: list[Favour] = []
+    for text in texts:
+        if not text:
+            continue
+        for m in [*_FAVOUR.finditer(text), *_SIGN_FAVOUR.finditer(text)]:
+            if "sign" in m.re.groupindex:
+                if null != 0.0:
+                    continue
+                values = "below_null" if m.group("sign").lower() == "negative" else "above_null"
+            else:
+                if float(m.group("num")) != null:
+                    continue
+                values = "below_null" if m.group("below") else "above_null"
+            begin = max((s.end() for s in _SENTENCE.finditer(text, 0, m.start())), default=0)
+            said = {i for i, k in enumerate(_KINDS) if k.search(text, begin, m.end())}
+            if said and not said & kinds:
+                continue
+            group, _ = _name(_right_spans(text, m.end(), _FAVOUR_END), g)
+            if group is not None:
+                found.append(Favour(group, values, text))
+    # For two groups, "< 1 favours A" and "> 1 favours B" say the same.
+    canon = {(f.group, f.values) if len(titles) != 2 or f.values == "below_null" else (1 - f.group, "below_null")
+             for f in found}  # fmt: skip
+    return found[0] if len(canon) == 1 else None
 
 
 # --------------------------------------------------------------------------------------------------------------

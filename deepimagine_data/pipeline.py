@@ -1,7 +1,9 @@
 """The shared build pipeline behind the ``pairs`` and ``bench`` builders.
 
-embedded snapshot -> six tables -> labelled comparisons -> (pairs | questions) -> temporal splits -> training splits
-decontaminated of CT Open's trials and any user exclusion list.
+embedded snapshot -> six tables -> labelled comparisons (label rules ``labels-v2``, with the funnel of what each
+step kept and dropped) -> (pairs | questions) -> temporal splits -> training splits decontaminated of CT Open's
+trials (the shipped id lists of both editions, plus the pickles where ``--ctopen-source`` points at them) and any
+user exclusion list.
 
 One process builds the corpus once (``corpus()`` is cached), so ``deepimagine build`` ingests the snapshot once for
 all datasets.
@@ -12,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import pyarrow as pa
 
+from .funnel import Funnel
 from .pairs.approx import ApproxOptions
 from .splits import Cutoffs, SplitAssignment, assign, split_table
 
@@ -24,8 +28,9 @@ from .splits import Cutoffs, SplitAssignment, assign, split_table
 @dataclass(frozen=True)
 class BuildOptions:
     cutoffs: Cutoffs = Cutoffs()
-    # CT Open editions removed from training splits; where an edition cannot be loaded (no network, no local
-    # copy) the build goes on only if ``ctopen_missing == "skip"``, and the card says which edition was skipped.
+    # CT Open editions removed from training splits: always from the id lists shipped with the package; where
+    # ``ctopen_source`` points at the pickles, their ids are added. A pickle that cannot be loaded fails the build
+    # only if ``ctopen_missing == "error"``; otherwise the card says the shipped list alone was applied.
     ctopen_editions: tuple[str, ...] = ("winter2025", "summer2025")
     ctopen_source: str | None = None
     ctopen_missing: str = "skip"
@@ -38,11 +43,17 @@ class BuildOptions:
 @dataclass
 class Decontamination:
     lists: dict[str, set[str]] = field(default_factory=dict)  # list name -> NCT ids
-    skipped: dict[str, str] = field(default_factory=dict)  # list name -> why it could not be loaded
+    sources: dict[str, str] = field(default_factory=dict)  # list name -> where its ids came from
+    skipped: dict[str, str] = field(default_factory=dict)  # list name -> why a pickle could not be loaded
 
     def summary(self) -> list[tuple[str, int, str]]:
-        rows = [(name, len(ids), "loaded") for name, ids in sorted(self.lists.items())]
-        rows += [(name, 0, f"not loaded: {_short(why)}") for name, why in sorted(self.skipped.items())]
+        """(list, ids, status) per list: "applied: <where from>"."""
+        rows = []
+        for name, ids in sorted(self.lists.items()):
+            status = f"applied: {self.sources.get(name, 'user file')}"
+            if name in self.skipped:
+                status += f"; pickle not loaded: {_short(self.skipped[name])}"
+            rows.append((name, len(ids), status))
         return rows
 
 
@@ -74,28 +85,53 @@ def licenses() -> dict[str, str]:
 
 
 @lru_cache(maxsize=2)
-def comparisons(strict: bool = False) -> list[dict]:
-    from .pairs.comparisons import Corpus, all_comparisons
+def labelled(strict: bool = False):
+    """Every comparison of the corpus with its label, and the funnel steps that made them
+    (:class:`~deepimagine_data.pairs.comparisons.Labelled`)."""
+    from .pairs.comparisons import Corpus, label_corpus
 
     tables, _ = corpus(strict)
-    return all_comparisons(Corpus.from_tables(tables))
+    return label_corpus(Corpus.from_tables(tables))
+
+
+def comparisons(strict: bool = False) -> list[dict]:
+    return labelled(strict).comparisons
 
 
 @lru_cache(maxsize=2)
-def strict_pairs(strict: bool = False) -> dict[str, pa.Table]:
-    """kind -> all strict pairs (before splitting); cached, tables are immutable."""
+def _strict(strict: bool) -> tuple[dict[str, pa.Table], dict[str, Counter]]:
     from .pairs.strict import build_pairs
 
     tables, _ = corpus(strict)
-    return build_pairs(tables, licenses(), comparisons(strict))
+    counts: dict[str, Counter] = {}
+    return build_pairs(tables, licenses(), comparisons(strict), counts), counts
+
+
+def strict_pairs(strict: bool = False) -> dict[str, pa.Table]:
+    """kind -> all strict pairs (before splitting); cached, tables are immutable."""
+    return _strict(strict)[0]
+
+
+def strict_pair_counts(strict: bool = False) -> dict[str, Counter]:
+    """kind -> what building that kind dropped, by reason (after the comparisons' own funnel)."""
+    return _strict(strict)[1]
 
 
 @lru_cache(maxsize=2)
-def questions(strict: bool = False) -> pa.Table:
+def _questions(strict: bool) -> tuple[pa.Table, Counter]:
     from .questions import build_questions
 
     tables, _ = corpus(strict)
-    return build_questions(tables, comparisons(strict), licenses())
+    counts: Counter = Counter()
+    return build_questions(tables, comparisons(strict), licenses(), counts), counts
+
+
+def questions(strict: bool = False) -> pa.Table:
+    return _questions(strict)[0]
+
+
+def question_counts(strict: bool = False) -> Counter:
+    return _questions(strict)[1]
 
 
 EMBED_MISSING = (
@@ -132,14 +168,40 @@ def approx_pairs(opts: BuildOptions):
 
 @lru_cache(maxsize=8)
 def decontamination(opts: BuildOptions) -> Decontamination:
+    """The exclusion lists of a build: each CT Open edition's shipped id list (no network needed), plus its
+    pickle's ids where ``opts.ctopen_source`` is given, plus the user's files."""
     from . import ctopen
 
-    lists, skipped = ctopen.exclusion_ids(
-        opts.ctopen_editions, opts.ctopen_source, extra_files=opts.exclude_files, missing=opts.ctopen_missing
-    )
-    d = Decontamination({k: set(v) for k, v in lists.items()}, {f"ctopen_{e}": why for e, why in skipped.items()})
-    for name, why in d.skipped.items():
-        print(f"warning: decontamination list {name} not loaded ({why}); the card records it", file=sys.stderr)
+    d = Decontamination()
+    for edition in opts.ctopen_editions:
+        name = f"ctopen_{edition}"
+        d.lists[name] = ctopen.shipped_ids(edition)
+        d.sources[name] = ctopen.shipped_source(edition)
+    if opts.ctopen_source is not None:
+        lists, skipped = ctopen.exclusion_ids(opts.ctopen_editions, opts.ctopen_source, missing=opts.ctopen_missing)
+        for name, ids in lists.items():
+            edition = name.removeprefix("ctopen_")
+            added = len(ids - d.lists[name])
+            d.lists[name] |= ids
+            d.sources[name] = (
+                f"pickle from {opts.ctopen_source} ({ctopen.EDITIONS[edition]}) and the shipped id list"
+                + (f" ({added} ids only in the pickle)" if added else "")
+            )
+        for edition, why in skipped.items():
+            d.skipped[f"ctopen_{edition}"] = why
+            print(
+                f"warning: CT Open {edition} pickle not loaded ({why}); its shipped id list is applied", file=sys.stderr
+            )
+    for f in opts.exclude_files:
+        from pathlib import Path
+
+        name = f"user:{Path(f).name}"
+        if name in d.lists:
+            raise ctopen.CTOpenError(
+                f"two exclusion files are named {Path(f).name}; rename one so the lists stay apart"
+            )
+        d.lists[name] = ctopen.read_id_file(f)
+        d.sources[name] = f"user file {f}"
     return d
 
 
@@ -161,6 +223,28 @@ def split_all(
         out[cfg], rem = split_table(t, assignment, deco.lists)
         removed[cfg] = dict(rem)
     return out, assignment, deco, removed
+
+
+def comparison_funnel(name: str, strict: bool = False) -> Funnel:
+    """The steps every corpus shares: posted analyses -> comparisons -> known answers -> arms -> p/CI agree."""
+    f = Funnel(name)
+    for step, kept, dropped in labelled(strict).steps:
+        f.add(step, kept, dropped)
+    return f
+
+
+def add_split_steps(f: Funnel, tables: dict[str, dict[str, pa.Table]], removed: dict[str, dict[str, int]]) -> None:
+    """One step per config: its rows by split, and the train rows the exclusion lists removed."""
+    for cfg, by_split in tables.items():
+        n = {s: t.num_rows for s, t in by_split.items()}
+        label = " / ".join(f"{v:,}" for v in n.values())
+        f.add(f"{cfg} train / validation / test: {label}", sum(n.values()), Counter(removed.get(cfg, {})))
+
+
+def label_version() -> str:
+    from .evidence import LABEL_VERSION
+
+    return LABEL_VERSION
 
 
 def parse_date(s: str) -> dt.date:

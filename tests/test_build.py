@@ -116,7 +116,7 @@ def test_pairs_and_bench_load_offline(built, monkeypatch):
     pathways = load_dataset("deepimagine/pairs", "pathways", split="train")
     assert pathways.features["steps"].feature["prompt"].dtype == "string"
     bench = load_dataset("deepimagine/bench", "questions", split="test")
-    assert bench.num_rows >= 800
+    assert bench.num_rows >= 350
     assert min(bench["results_first_posted_date"]) >= __import__("datetime").date(2021, 1, 1)
     assert set(bench["category"]) >= {"2-way explicit", "3-way explicit"}
 
@@ -135,9 +135,19 @@ def test_cards_show_real_figures(built):
                 assert sp["num_examples"] == t.num_rows
                 if name == "pairs":  # the counts table row: | `config` | split | pairs | ...
                     assert f"| `{info['config_name']}` | {sp['name']} | {t.num_rows:,} |" in text
-        assert "ctopen_winter2025 | 314 | loaded" in text
-        assert "ctopen_summer2025" in text  # not on this machine: the card says it was not loaded
+        # both CT Open editions are applied from the shipped id lists, whatever this machine holds
+        assert "| ctopen_winter2025 | 314 | applied: " in text and "| ctopen_summer2025 | 240 | applied: " in text
         assert "GPL-3.0" in text and "MIT" in text and "2020-01-01" in text
+        # the label rules, what changed in them, and the funnel of this very build
+        from deepimagine_data.cards.common import LABEL_RULES
+
+        from deepimagine_data.evidence import LABEL_CHANGES, LABEL_VERSION
+
+        assert LABEL_RULES in text and f"label rules `{LABEL_VERSION}`" in text
+        assert all(change in text for change in LABEL_CHANGES)
+        n_test = pq.read_metadata(next((folder / configs[0]).glob("test-*.parquet"))).num_rows
+        step = next(ln for ln in text.splitlines() if ln.startswith(f"| {configs[0]} train / validation / test: "))
+        assert step.split(" | ")[0].endswith(f" / {n_test:,}")
 
 
 def test_rebuild_of_pairs_and_bench_is_byte_identical(built, tmp_path):
@@ -161,3 +171,12 @@ def test_rebuild_says_when_it_drops_a_traces_config(tmp_path, capsys):
     assert not (tmp_path / "deepimagine" / "pairs" / "traces").exists()
     assert main(["build", "--out", str(tmp_path), "--no-approx"]) == 0
     assert "traces" not in capsys.readouterr().out  # nothing dropped the second time
+
+
+def test_readme_shows_the_label_rules_the_cards_print():
+    from pathlib import Path
+
+    from deepimagine_data.cards.common import LABEL_RULES
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert LABEL_RULES in readme

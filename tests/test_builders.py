@@ -92,3 +92,52 @@ def test_labels_recompute_from_stored_source_values(builder):
                     assert row[k] == v, (cfg, split, row[mod.ID_COLUMNS[cfg]], k, row[k], v)
                 checked += 1
     assert checked > 1000
+
+
+def test_no_two_rows_share_a_prompt_with_different_answers(builder):
+    """Within a config, a prompt and its options determine the answer: two rows that read the same to a model
+    never carry different labels (labels-v1 had NCT01924533's full-analysis-set and ATM-negative outcomes)."""
+    mod, tables = builder
+    checked = 0
+    for cfg, splits in tables.items():
+        cols = ["prompt", "options", "answer_index"]
+        if not all(c in splits["train"].column_names for c in cols):
+            continue
+        seen: dict[tuple, int] = {}
+        for t in splits.values():
+            for r in t.select(cols).to_pylist():
+                key = (r["prompt"], tuple(r["options"]))
+                assert seen.setdefault(key, r["answer_index"]) == r["answer_index"], (cfg, r["prompt"][:200])
+                checked += 1
+        assert len(seen) == sum(t.num_rows for t in splits.values()), f"{cfg}: a prompt is repeated"
+    if mod.__name__.endswith(("pairs", "bench")):
+        assert checked > 1000
+
+
+# Configs whose rows compare two protocol arms (each card says so); strict_dose also holds two dose cohorts of one
+# arm (its card says so too).
+ARM_CONFIGS = {"strict_arm", "strict_outcome", "approx", "pathways", "questions"}
+
+
+def test_arm_configs_hold_arm_comparisons_and_dose_pairs_only_in_strict_dose(builder):
+    from deepimagine_data.pairs.comparisons import dose_cohorts, title_stem
+
+    mod, tables = builder
+    for cfg, splits in tables.items():
+        if "group_relation" not in splits["train"].column_names:
+            continue
+        for t in splits.values():
+            for r in t.to_pylist():
+                if cfg in ARM_CONFIGS:
+                    assert r["group_relation"] == "arms" and r["a_arm_id"] and r["b_arm_id"], (cfg, r["comparison_id"])
+                    assert r["a_arm_id"] != r["b_arm_id"]
+                else:
+                    assert cfg == "strict_dose" and r["dose_match"], (cfg, r["comparison_id"])
+                    assert r["group_relation"] == "arms" or dose_cohorts(r)
+                if cfg == "strict_arm":
+                    assert r["dose_match"] is None, r["comparison_id"]
+                    # independently of dose_match: no two titles equal but for a parsed dose
+                    a = {"title": r["a_title"], "dose_text": r["a_dose_text"]}
+                    b = {"title": r["b_title"], "dose_text": r["b_dose_text"]}
+                    sa, sb = title_stem(a), title_stem(b)
+                    assert not (sa and sa == sb and r["a_dose_value"] != r["b_dose_value"]), r["comparison_id"]

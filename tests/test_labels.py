@@ -18,9 +18,11 @@ from scipy import stats
 from deepimagine_data.labels import (
     ALPHA_DEFAULT,
     ALPHA_FIELDS,
+    FAVOUR_VALUES,
     REFERENCE_FIELDS,
     Alpha,
     ArmValue,
+    Favour,
     Polarity,
     Reference,
     alpha_from_text,
@@ -30,6 +32,7 @@ from deepimagine_data.labels import (
     estimate_direction,
     estimate_null,
     estimate_polarity,
+    favoured_by_text,
     outcome_polarity,
     reference_from_text,
     significance,
@@ -664,6 +667,190 @@ REFERENCE_CASES = [
         ["Bevacizumab + FOLFIRI-3 (AryoGen Pharmed Bevacizumab)", "Bevacizumab + FOLFIRI-3 (Roche Bevacizumab)"],
         (0, 1),
     ),
+    # "<A> over <B>" in a sentence about a ratio, or as the whole text
+    ("NCT01673867:O0:S0", "HR = Nivolumab over docetaxel", ["Docetaxel", "Nivolumab"], (1, 0)),
+    (
+        "NCT02743494:O0:S0",
+        "Stratified Cox proportional hazard model. Hazard Ratio is Nivolumab over Placebo.",
+        ["Placebo", "Nivolumab"],
+        (1, 0),
+    ),
+    (
+        "NCT03143153:O0:S2",
+        "Hazard Ratio is Arm B: Nivolumab + Chemotherapy over Arm C: Chemotherapy",
+        ["Arm C: Chemotherapy", "Arm B: Nivolumab + Chemotherapy"],
+        (1, 0),
+    ),
+    (
+        "NCT00122460:O1:S0",
+        "To test the equality of PFS between treatment groups, a two-sided stratified log-rank test (α=5%)was used, "
+        "taking into account strata used for randomization (previous CTX [yes/no] and KPS [<80 vs. ≥80]).~Median PFS "
+        "time was estimated using the Kaplan-Meier method. The HR of cetuximab + CTX over CTX alone was calculated "
+        "using the Cox proportional hazards model stratified by randomization strata.",
+        ["Chemotherapy Alone", "Cetuximab Plus Chemotherapy"],
+        (1, 0),
+    ),
+    ("NCT00861614:O0:S0", "Ipilimumab over placebo", ["Placebo + Radiotherapy", "Ipilimumab + Radiotherapy"], (1, 0)),
+    # a whole text "<A>/<B>" or "<A>:<B>"
+    ("NCT00065442:O0:S0", "sipuleucel-T/placebo", ["APC-Placebo", "Sipuleucel-T"], (1, 0)),
+    (
+        "NCT01847274:O2:S0",
+        "Niraparib:Placebo, based on the stratified Cox Proportional Hazards Model using randomization stratification "
+        "factors.",
+        ["Non-gBRCA Placebo", "Non-gBRCA Niraparib"],
+        (1, 0),
+    ),
+    # "ratio presented/expressed as", "ratio is for", "ratio of" with parentheses, "the <A>: <B> hazard ratio"
+    (
+        "NCT00547157:O1:S0",
+        "Hazard ratio is presented as panitumumab plus radiotherapy:chemoradiotherapy.",
+        ["Chemoradiotherapy", "Panitumumab Plus Radiotherapy"],
+        (1, 0),
+    ),
+    (
+        "NCT01204710:O1:S0",
+        "Hazard ratio is expressed as Olaratumab + Mitoxantrone / Mitoxantrone and estimated from Cox model.",
+        ["Mitoxantrone", "Olaratumab + Mitoxantrone"],
+        (1, 0),
+    ),
+    (
+        "NCT01064622:O0:S0",
+        "Hazard ratio is for (gemcitabine hydrochloride plus vismodegib)/(gemcitabine hydrochloride plus placebo), "
+        "adjusted for Karnofsky performance status (90-100 vs. 80) and disease status (newly diagnosed vs. recurrent "
+        "after surgery)",
+        ["Arm I (Gemcitabine Hydrochloride and Placebo)", "Arm II (Gemcitabine Hydrochloride and Vismodegib)"],
+        (1, 0),
+    ),
+    (
+        "NCT00950300:O0:S0",
+        "Ratio of test treatment group (Herceptin SC + Chemotherapy) to reference treatment group (Herceptin IV + "
+        "Chemotherapy).",
+        ["Herceptin IV + Chemotherapy", "Herceptin SC + Chemotherapy"],
+        (1, 0),
+    ),
+    # "alone" may stand on the side that names only what both groups share
+    (
+        "NCT00844649:O0:S0",
+        "Hazard ratio of Albumin bound paclitaxel + gemcitabine/gemcitabine alone. The associated hazard ratio and "
+        "two-sided 95% confidence interval were estimated using a stratified Cox proportional hazard model.",
+        ["Gemcitabine", "Albumin-bound Paclitaxel (ABI-007)/Gemcitabine"],
+        (1, 0),
+    ),
+    (
+        "NCT02352948:O2:S1",
+        "As part of the contribution of components analysis for sub-study B, durvalumab plus tremelimumab treatment "
+        "arm was compared with tremelimumab monotherapy.",
+        ["Sub-study B: Tremelimumab", "Sub-study B: Durvalumab+Tremelimumab"],
+        (1, 0),
+    ),
+    (
+        "NCT01942135:O0:S0",
+        "The primary hypothesis to be tested was H0: λ≥1 versus. HA: λ<1, where λ was the palbociclib plus "
+        "fulvestrant: placebo plus fulvestrant hazard ratio (HR). A HR less than 1 indicates a reduction in hazard "
+        "rate in favor of Palbociclib + Fulvestrant. The study was planned to have 90% power and control the type-I "
+        "error rate at 0.025.",
+        ["Placebo + Fulvestrant", "Palbociclib + Fulvestrant"],
+        (1, 0),
+    ),
+    # "comparing <A> to/with <B>"
+    (
+        "NCT01670500:O0:S0",
+        "The risk ratio is comparing cisplatin to doxorubicin-cyclophosphamide (AC)",
+        ["Cisplatin", "Doxorubicin-Cyclophosphamide"],
+        (0, 1),
+    ),
+    (
+        "NCT00567190:O1:S0",
+        "Hazard ratio is comparing Pertuzumab arm with Placebo arm.",
+        ["Placebo + Trastuzumab + Docetaxel", "Pertuzumab + Trastuzumab + Docetaxel"],
+        (1, 0),
+    ),
+    # the sign of the estimate stated as one group against the other
+    (
+        "NCT00397930:O0:S0",
+        "The negative estimated value indicates that the mean Post-Pre change for the YOCAS group was less than that "
+        "of the Control group.",
+        ["Standard Care Control Condition", "Yoga Intervention (YOCAS)"],
+        (1, 0),
+    ),
+    # numerator and denominator
+    (
+        "NCT01905657:O0:S0",
+        "Numerator=Pembrolizumab 2 mg/kg Denominator=Docetaxel 75 mg/m^2",
+        ["Docetaxel 75 mg/m^2", "Pembrolizumab 2 mg/kg"],
+        (1, 0),
+    ),
+    ("NCT00006392:O1:S0", "The placebo was the denominator.", ["Placebo", "Vitamin E"], (1, 0)),
+    (
+        "NCT01120236:O0:S0",
+        "Arm I (Androgen Deprivation and Cixutumumab) represents the numerator and Arm II (Androgen Deprivation "
+        "Therapy) represents the denominator for relative risk.",
+        ["Arm II (Androgen Deprivation Therapy)", "Arm I (Androgen Deprivation and Cixutumumab)"],
+        (1, 0),
+    ),
+    (
+        "NCT01063517:O0:S0",
+        "The numerator of the hazard ratio is hazards of progression in olaparib+paclitaxel group and denominator is "
+        "hazards of progression in placebo+paclitaxel group. Confidence intervals are calculated using the "
+        "profile-likelihood method.",
+        ["Placebo+Paclitaxel", "Olaparib+Paclitaxel"],
+        (1, 0),
+    ),
+    (
+        "NCT00089141:O0:S0",
+        "For all analyses, MMF arm in numerator, and placebo arm in denominator. Hazard ratio estimate includes 3 "
+        "efficacy success events that occurred after two years in the placebo arm.",
+        ["Placebo", "Mycophenolate Mofetil"],
+        (1, 0),
+    ),
+    # a reference spelled as its title ("T+OFS" and "E+OFS" share every word), with a parenthesis, a decimal dose,
+    # or without the title's label
+    (
+        "NCT00066703:O0:S0",
+        "T+OFS is the reference group in the estimation of the hazard ratio.",
+        ["T+OFS", "E+OFS"],
+        (1, 0),
+    ),
+    (
+        "NCT00048997:O0:S0",
+        "Prophylactic cranial irradiation (PCI) is the reference arm for the hazard ratio.",
+        ["Observation", "Prophylactic Cranial Irradiation (PCI)"],
+        (0, 1),
+    ),
+    (
+        "NCT00326898:O1:S0",
+        "Hazard ratio was estimated using stratified proportional hazards model with Arm C (placebo arm) as the "
+        "reference group.",
+        ["Arm C (Sunitinib Placebo + Sorafenib Placebo)", "Arm A (Sunitinib + Sorafenib Placebo)"],
+        (1, 0),
+    ),
+    (
+        "NCT01641939:O1:S2",
+        "The unstratified Cox proportional hazards model was used to estimate the hazard ratio. The 95% CI for median "
+        "was computed using the method of Brookmeyer and Crowley. Reference group: Trastuzumab Emtansine 3.6 mg",
+        ["Trastuzumab Emtansine 2.4 mg", "Trastuzumab Emtansine 3.6 mg"],
+        (0, 1),
+    ),
+    (
+        "NCT01196390:O0:S0",
+        "Reference level = Chemoradiation arm",
+        ["Chemoradiation (Arm 2)", "Chemoradiation and Trastuzumab (Arm 1)"],
+        (1, 0),
+    ),
+    (
+        "NCT00045032:O16:S0",
+        "HR for Herceptin 2-Year Arm versus Herceptin 1-Year Arm.",
+        ["Herceptin 2-Year Arm", "Herceptin 1-Year Arm"],
+        (0, 1),
+    ),
+    # "relative to <B>" ends before what the value favours
+    (
+        "NCT01664923:O0:S0",
+        "Hazard ratio is based on a Cox regression model (with treatment as the only covariate) stratified by disease "
+        "stage at study entry and is relative to bicalutamide with < 1 favoring enzalutamide.",
+        ["Bicalutamide", "Enzalutamide"],
+        (1, 0),
+    ),
     # None: "T" names no group on its own (it is tamoxifen, and "T+OFS" holds a T too)
     (
         "NCT00066690:O2:S0",
@@ -719,6 +906,43 @@ REFERENCE_CASES = [
         ["Arm I: Yoga Therapy", "Arm II: Wait-List"],
         None,
     ),
+    # None: "over" outside a sentence about a ratio orders no estimate
+    (
+        "NCT00286091:O0:S0",
+        "Primary and secondary endpoint analyses were conducted hierarchically. To preserve an overall type I error "
+        "rate of 0.05, a 0.0488 2-sided test of bone metastasis-free survival was performed. If superiority of "
+        "denosumab over placebo was established, time to first bone metastasis was tested with a 2-sided significance "
+        "level of 0.050. If superiority of denosumab over placebo was also established, overall survival time was "
+        "tested at a 2-sided significance level of 0.050.",
+        ["Placebo", "Denosumab"],
+        None,
+    ),
+    # None: "<A>/<B>" inside a longer text is not the ratio ("[placebo/sipuleucel-T]" codes the treatment variable)
+    (
+        "NCT00005947:O1:S0",
+        "Cox proportional hazards model with treatment as the independent variable [placebo/sipuleucel-T].",
+        ["Placebo", "Sipuleucel-T"],
+        None,
+    ),
+    # None: a count is not a group ("numerator=108/70"), and "MD patients" is not a title's word
+    (
+        "NCT02123797:O0:S0",
+        "Odds ratio comparing Multidisciplinary Clinic patients with and without invasive stage confirmation "
+        "(numerator=108/70) to Serial Care patients with and without invasive stage confirmation "
+        "(denominator=168/180) after adjustment for matched study.",
+        ["Serial Care Patients", "Multidisciplinary Clinic Patients"],
+        None,
+    ),
+    # None: "H0: ... versus H1: ..." orders two hypotheses, not the groups (an earlier version read "P/XELOX+P) </= 1.0"
+    # as the placebo group)
+    (
+        "NCT00069095:O11:S0",
+        "Superiority of adding bevacizumab to chemotherapy was tested as follows - H0: "
+        "OR(FOLFOX-4+BV/XELOX+BV)/(FOLFOX-4+P/XELOX+P) </= 1.0 versus H1: "
+        "OR(FOLFOX-4+BV/XELOX+BV)/(FOLFOX-4+P/XELOX+P) > 1.0. The test used a two-sided significance level of 2.5%.",
+        ["FOLFOX-4+BV/XELOX+BV", "FOLFOX-4+P/XELOX+P"],
+        None,
+    ),
     (
         "NCT01896050:O1:S0",
         "Comparison of change in maximum grip strength between baseline and 12 months for aromatase "
@@ -752,6 +976,182 @@ def test_reference_reads_every_text_and_needs_them_to_agree() -> None:
     assert reference_from_text([agree], ["Darbepoetin Alfa"]) is None
     assert reference_from_text([], titles) is None
     assert REFERENCE_FIELDS[0] == "estimate_comment"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# favoured_by_text
+# ---------------------------------------------------------------------------------------------------------------
+
+B, A = "below_null", "above_null"
+# (analysis, text, group titles in order, estimate_type, expected (group, values) or None)
+FAVOUR_CASES = [
+    (
+        "NCT01081951:O0:S0",
+        "A hazard ratio of < 1 favours olaparib.",
+        ["Carboplatin AUC6/Paclitaxel", "Olaparib/Carboplatin AUC4/Paclitaxel"],
+        "Hazard Ratio (HR)",
+        (1, B),
+    ),
+    (
+        "NCT00274469:O2:S0",
+        "HR<1 favours Fulvestrant",
+        ["Anastrozole 1 mg", "Fulvestrant 500 mg"],
+        "Hazard Ratio (HR)",
+        (1, B),
+    ),
+    (
+        "NCT01942135:O4:S0",
+        "The exact test is testing the null hypothesis that the odds ratio of objective response rate is less than or "
+        "equal to 1 vs. the alternative hypothesis that the odds ratio of objective response rate is greater than 1. "
+        "An Odds Ratio >1 means better response in favor of palbociclib plus fulvestrant arm.",
+        ["Placebo + Fulvestrant", "Palbociclib + Fulvestrant"],
+        "Odds Ratio (OR)",
+        (1, A),
+    ),
+    (
+        "NCT02000622:O4:S0",
+        "Mean difference >0 favours olaparib.",
+        ["Chemotherapy", "Olaparib 300 mg bd"],
+        "Mean Difference (Final Values)",
+        (1, A),
+    ),
+    (
+        "NCT00556374:O4:S0",
+        "Values < 1 for odds ratio favor denosumab.",
+        ["Placebo", "Denosumab"],
+        "Odds Ratio (OR)",
+        (1, B),
+    ),
+    (
+        "NCT01193244:O3:S0",
+        "Logistic regression model with prognostic factors: region; radiographic disease progression at baseline; age; "
+        "race; baseline ECOG score; Gleason score at initial diagnosis; baseline PSA, natural log scale; presence of "
+        "visceral disease; alkaline phosphatase; lactate dehydrogenase; and hemoglobin. Odds ratio > 1 favored "
+        "orteronel. P-values tested for odds ratio equal to 1.",
+        ["Placebo + Prednisone 5 mg", "Orteronel 400 mg + Prednisone 5 mg"],
+        "Odds Ratio (OR)",
+        (1, A),
+    ),
+    (
+        "NCT01154140:O1:S0",
+        "HR was calculated based on the Cox Proportional hazards model stratified by ECOG PS, race group, and brain "
+        "metastases. Assuming proportional hazards, a hazard ratio (less than)<1 indicates a reduction in hazard rate "
+        "in favor of crizotinib.",
+        ["Chemotherapy", "Crizotinib"],
+        "Hazard Ratio (HR)",
+        (1, B),
+    ),
+    (
+        "NCT01234337:O1:S0",
+        "At the time of PFS final analysis, it was OS interim analysis (IA) with 285 total death events. According to "
+        "protocol specified O'Brien-Fleming type alpha spending function and 285 death events at IA, the prespecified "
+        "alpha for this analysis was 0.0075 (one-sided). A Hazard ratio < 1 indicates superiority of "
+        "Sorafenib+Capecitabine over Placebo+Capecitabine.",
+        ["Placebo + Capecitabine", "Sorafenib (Nexavar, BAY43-9006) + Capecitabine"],
+        "Hazard Ratio (HR)",
+        (1, B),
+    ),
+    (
+        "NCT01664923:O0:S0",
+        "Hazard ratio is based on a Cox regression model (with treatment as the only covariate) stratified by disease "
+        "stage at study entry and is relative to bicalutamide with < 1 favoring enzalutamide.",
+        ["Bicalutamide", "Enzalutamide"],
+        "Hazard Ratio (HR)",
+        (1, B),
+    ),
+    (
+        "NCT01300351:O0:S0",
+        "The results of this study would be considered to be consistent with that of the CONFIRM study if the hazard "
+        "ratio (HR) point estimate for the treatment comparison was <1 (ie, it favoured fulvestrant 500 mg), without "
+        "the requirement for the benefit of fulvestrant 500 mg to be statistically significant.",
+        ["Fulvestrant 250 mg", "Fulvestrant 500 mg"],
+        "Hazard Ratio (HR)",
+        (1, B),
+    ),
+    (
+        "NCT02289690:O17:S1",
+        "Hazard ratio estimate was obtained from a Cox proportional hazards model stratified by LDH level. A hazard "
+        "ratio of < 1 favors veliparib in combination with carboplatin and etoposide followed by placebo maintenance "
+        "monotherapy (Arm B).",
+        [
+            "Phase 2: Placebo + Carboplatin/Etoposide -> Placebo",
+            "Phase 2: Veliparib + Carboplatin/Etoposide -> Placebo",
+        ],
+        "Hazard Ratio (HR)",
+        (1, B),
+    ),
+    # the sign of a difference
+    (
+        "NCT01001377:O10:S0",
+        "A positive difference between the treatment groups favors the panitumumab group.",
+        ["Cetuximab", "Panitumumab"],
+        "LS Mean Difference",
+        (1, A),
+    ),
+    # None: a statement about a hazard ratio does not read the odds ratio it was posted with
+    (
+        "NCT00095199:O2:S0",
+        "HR<1 favors Cetuximab arm",
+        ["Pemetrexed", "Cetuximab & Pemetrexed"],
+        "Odds Ratio (OR)",
+        None,
+    ),
+    # None: "respective combination treatment" names no group, and what follows "than" is not favoured
+    (
+        "NCT03330847:O1:S1",
+        "Proportional hazards models based on prior platinum-based therapy (no, yes). Hazard ratio < 1 favours "
+        "respective combination treatment related with a longer PFS than olaparib monotherapy. Here, favours olaparib "
+        "+ adavosertib.",
+        ["Olaparib + Adavosertib", "Olaparib Monotherapy"],
+        "Hazard Ratio (HR)",
+        None,
+    ),
+    # None: a value favours a group, not a group over another ("superiority of denosumab over placebo was established")
+    (
+        "NCT00286091:O0:S0",
+        "Primary and secondary endpoint analyses were conducted hierarchically. To preserve an overall type I error "
+        "rate of 0.05, a 0.0488 2-sided test of bone metastasis-free survival was performed. If superiority of "
+        "denosumab over placebo was established, time to first bone metastasis was tested with a 2-sided significance "
+        "level of 0.050. If superiority of denosumab over placebo was also established, overall survival time was "
+        "tested at a 2-sided significance level of 0.050.",
+        ["Placebo", "Denosumab"],
+        "Hazard Ratio (HR)",
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("analysis", "text", "titles", "estimate_type", "expected"), FAVOUR_CASES, ids=[c[0] for c in FAVOUR_CASES]
+)
+def test_favoured_by_text(
+    analysis: str, text: str, titles: list[str], estimate_type: str, expected: tuple[int, str] | None
+) -> None:
+    fav = favoured_by_text([text], titles, estimate_type)
+    if expected is None:
+        assert fav is None
+    else:
+        assert fav == Favour(expected[0], expected[1], text)
+        assert fav.values in FAVOUR_VALUES
+
+
+def test_favour_needs_the_estimates_null_and_agreement() -> None:
+    titles = ["Anastrozole 1 mg", "Fulvestrant 500 mg"]
+    hr = "HR<1 favours Fulvestrant"  # NCT00274469:O2:S0
+    # "< 1" is the null of a ratio, not of a log ratio or a difference; an unknown estimate has no null
+    assert favoured_by_text([hr], titles, "Hazard Ratio, log") is None
+    assert favoured_by_text([hr], titles, "Mean Difference (Final Values)") is None
+    assert favoured_by_text([hr], titles, None) is None
+    # NCT01942135:O4:S0 says it twice, in its estimate_comment and its group_description: they agree
+    palbo = ["Placebo + Fulvestrant", "Palbociclib + Fulvestrant"]
+    comment = "An odds ratio > 1 means better clinical benefit response in favor of palbociclib plus fulvestrant arm."
+    description = FAVOUR_CASES[2][1]
+    assert favoured_by_text([None, comment, description], palbo, "Odds Ratio (OR)") == Favour(1, A, comment)
+    # statements that disagree give None; one group, or none, gives None
+    other = "HR<1 favours Anastrozole"  # a constructed contradiction
+    assert favoured_by_text([hr, other], titles, "Hazard Ratio (HR)") is None
+    assert favoured_by_text([hr], ["Fulvestrant 500 mg"], "Hazard Ratio (HR)") is None
+    assert favoured_by_text([], titles, "Hazard Ratio (HR)") is None
 
 
 # ---------------------------------------------------------------------------------------------------------------

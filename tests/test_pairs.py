@@ -88,29 +88,53 @@ def test_frequency_pair_fisher_by_hand(pairs):
 def test_zero_dose_only_in_dose_ranging_trials(pairs):
     zero = [r for r in pairs["strict_dose"] if r["dose_match"] == "zero"]
     assert zero and all(r["a_title"] == "Placebo" and r["a_dose_value"] == 0 for r in zero)
-    dose_pairs = {r["trial_id"] for r in pairs["strict_dose"] if r["dose_match"] == "interventions"}
+    dose_pairs = {r["trial_id"] for r in pairs["strict_dose"] if r["dose_match"] in ("interventions", "title")}
     # a placebo arm is dose 0 only where the trial gives the drug at two or more doses
     assert {r["trial_id"] for r in zero} <= dose_pairs
-    # migraine (DoseFinding) names no drug: its placebo comparisons stay arm pairs
-    r = _one(pairs["strict_arm"], pair_id="strict_arm:dose_response/migraine/NCT00712725:O0:OG000|OG001")
-    assert r["dose_match"] is None and r["computed_test"] == "fisher_exact"
 
 
-def test_title_dose_pair_from_aact(pairs):
+def test_dose_pairs_of_an_unnamed_drug_are_strict_dose_only(pairs):
+    # DoseFinding's migraine trial (NCT00712725) names no drug: "Dose 2.5" ... "Dose 200" are doses of one study
+    # drug, and placebo is its dose 0. labels-v1 put all 28 comparisons in strict_arm.
+    migraine = "dose_response/migraine/NCT00712725"
+    assert not [r for r in pairs["strict_arm"] if r["trial_id"] == migraine]
+    dose = {r["pair_id"]: r for r in pairs["strict_dose"] if r["trial_id"] == migraine}
+    assert len(dose) == 28  # 8 arms, every two of them
+    r = dose["strict_dose:dose_response/migraine/NCT00712725:O0:OG001|OG002"]
+    assert (r["a_title"], r["b_title"], r["dose_match"], r["roles_source"]) == (
+        "Dose 2.5",
+        "Dose 5",
+        "title",
+        "dose_title",
+    )
+    assert dose["strict_dose:dose_response/migraine/NCT00712725:O0:OG000|OG001"]["dose_match"] == "zero"
+
+
+def test_dose_cohorts_of_one_arm_from_aact(pairs):
+    # NCT00283439 has one protocol arm and reports its dose cohorts: two doses of one drug (strict_dose), never two
+    # arms (no strict_arm row, no benchmark question)
     r = _one(pairs["strict_dose"], pair_id="strict_dose:NCT00283439:O0:OG000|OG001")
-    assert (r["a_title"], r["b_title"], r["dose_match"]) == ("Romiplostim 100 µg", "Romiplostim 300 µg", "title")
+    assert (r["a_title"], r["b_title"]) == ("Romiplostim 100 µg", "Romiplostim 300 µg")
+    assert r["dose_match"] == "interventions" and r["a_interventions"] == r["b_interventions"] == [
+        "AMG 531"
+    ]  # romiplostim
+    assert r["group_relation"] == "same_arm" and r["a_arm_id"] == r["b_arm_id"]
     assert r["p_value"] == 0.7133 and r["significance"] == "not_significant"
+    assert not [x for x in pairs["strict_arm"] if x["trial_id"] == "NCT00283439"]
 
 
 def test_ci_significance_without_p_value(pairs):
-    # NCT01211483: HR 0.978 (95% CI 0.674 to 1.42), no p-value posted -> the CI covers 1 -> not significant
-    r = _one(pairs["strict_arm"], pair_id="strict_arm:NCT01211483:O0:OG002|OG000")
+    from deepimagine_data.evidence import judge
+
+    # NCT00052910: Cox HR 0.99 (95% CI 0.79 to 1.24), no p-value posted -> the CI covers 1 -> not significant
+    r = _one(pairs["strict_arm"], pair_id="strict_arm:NCT00052910:O0:OG000|OG001")
     assert r["p_value"] is None and (r["ci_percent"], r["ci_sides"]) == (95.0, "TWO_SIDED")
     assert r["significance_source"] == "posted_ci" and r["significance"] == "not_significant"
-    flipped = dict(r, ci_lower=1.05, ci_upper=1.9, estimate_value=1.4)
-    assert cmp.ci_significance(flipped, cmp.L.Alpha(0.05, "default")) == "significant"
-    assert cmp.ci_significance(dict(r, ci_percent=90.0), cmp.L.Alpha(0.05, "default")) is None
-    assert cmp.ci_significance(r, cmp.L.Alpha(0.025, "statistical_comment")) is None
+    assert judge(dict(r, ci_lower=1.05, ci_upper=1.9, estimate_value=1.4)).significance == "significant"
+    # a 90% CI that covers 1 says p >= 0.10 (not significant at 0.05); one that excludes it cannot say p < 0.05
+    assert judge(dict(r, ci_percent=90.0)).significance == "not_significant"
+    excl90 = dict(r, ci_percent=90.0, ci_lower=1.01, ci_upper=1.3, estimate_value=1.1)
+    assert (judge(excl90).significance, judge(excl90).reason) == ("unknown", "alpha_unclear")
 
 
 def test_outcome_pairs_share_arms_and_anchor_result(pairs):
@@ -152,8 +176,8 @@ def test_outcome_pair_reoriented_to_anchor_roles():
         anchor_cmp = r["anchor_comparison_id"]
         a_code, b_code = anchor_cmp.rsplit(":", 1)[1].split("|")
         ao = r["anchor_outcome_id"]
-        assert cmp.norm_title(c.groups[f"{ao}:{a_code}"]["title"]) == cmp.norm_title(r["a_title"])
-        assert cmp.norm_title(c.groups[f"{ao}:{b_code}"]["title"]) == cmp.norm_title(r["b_title"])
+        # the same protocol arm is "a" (and "b") on the anchor's outcome and on the target's
+        assert c.arm_link[f"{ao}:{a_code}"] == r["a_arm_id"] and c.arm_link[f"{ao}:{b_code}"] == r["b_arm_id"]
     assert flipped > 0
 
 
@@ -170,7 +194,7 @@ def test_rendering_is_trl_standard_and_decision_matches_answer(pairs):
             assert probs.index(1.0) == r["answer_index"] and sum(probs) == 1.0
             assert r["completion"].rstrip().splitlines()[-1].startswith("DECISION: (")
             assert all(o in r["prompt"] for o in r["options"])
-            assert r["template_version"] == "pairs-v1" and r["template_sha256"] == sha
+            assert r["template_version"] == "pairs-v2" and r["template_sha256"] == sha
             assert r["source"] and r["source_version"] and r["license"]
     assert (template_dir() / "prompt.txt").is_file()
 
@@ -181,7 +205,13 @@ def test_pair_ids_are_unique_across_kinds(pairs):
 
 
 def test_unknown_labels_are_not_pairs(pairs):
-    assert all(r["significance"] != "unknown" for rows in pairs.values() for r in rows)
+    for rows in pairs.values():
+        for r in rows:
+            assert cmp.answer_known(r) and cmp.exclusion(r, dose_cohorts_ok=True) is None, r["pair_id"]
+            if r["is_non_inferiority"]:  # answered by the margin, never by a p-value
+                assert r["ni_result"] in ("shown", "not_shown") and r["significance"] == "unknown"
+            else:
+                assert r["significance"] != "unknown"
 
 
 def test_pairs_schema_is_one_for_all_kinds():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -102,7 +103,8 @@ def test_user_exclusion_list_through_the_builder(tmp_path):
         nct = set(pc.unique(by_split["train"].column("nct_id")).to_pylist())
         assert not nct & set(train_ncts), cfg
     assert info["removed"]["strict_arm"]["user:exclude.txt"] > 0
-    assert ("user:exclude.txt", 3, "loaded") in info["decontamination"].summary()
+    (row,) = info["decontamination"].summary()
+    assert row[:2] == ("user:exclude.txt", 3) and row[2] == f"applied: user file {f}"
 
 
 def test_no_ct_open_trial_in_any_training_split(shared_data):
@@ -126,5 +128,35 @@ def test_missing_edition_is_an_error_when_required(tmp_path, monkeypatch):
     opts = BuildOptions(ctopen_source=str(tmp_path), ctopen_editions=("summer2025",), ctopen_missing="error")
     with pytest.raises(FileNotFoundError, match="Summer_2025.pickle"):
         pipeline.decontamination(opts)
+    # without --require-ctopen the shipped id list is applied, and the summary says the pickle was not loaded
     lenient = pipeline.decontamination(BuildOptions(ctopen_source=str(tmp_path), ctopen_editions=("summer2025",)))
-    assert lenient.summary()[0][0] == "ctopen_summer2025" and lenient.summary()[0][2].startswith("not loaded")
+    ((name, n, status),) = lenient.summary()
+    assert (name, n) == ("ctopen_summer2025", 240)
+    assert status.startswith("applied: shipped id list (ClinicalTrial-OpenChallenge/CT_Open@7a29c11 Summer_2025.pickle")
+    assert "pickle not loaded: no local copy, Summer_2025.pickle not found" in status
+
+
+def test_default_build_applies_both_shipped_lists_offline(monkeypatch):
+    """No network, no --ctopen-source, no $DEEPIMAGINE_CTOPEN_DIR: both CT Open editions are still removed from
+    training, from the id lists shipped in the package (314 and 240 ids)."""
+    import requests
+
+    monkeypatch.delenv("DEEPIMAGINE_CTOPEN_DIR", raising=False)
+
+    def no_network(*a, **k):
+        raise AssertionError("a default build must not touch the network")
+
+    monkeypatch.setattr(requests.Session, "request", no_network)
+    opts = pipeline.default_options()
+    assert opts.ctopen_source is None
+    deco = pipeline.decontamination(opts)
+    summary = {name: (n, status) for name, n, status in deco.summary()}
+    assert summary["ctopen_winter2025"][0] == 314 and summary["ctopen_summer2025"][0] == 240
+    for name in ("ctopen_winter2025", "ctopen_summer2025"):
+        assert summary[name][1].startswith("applied: shipped id list (ClinicalTrial-OpenChallenge/CT_Open@7a29c11")
+    # the shipped Summer list is the shared folder's list, id for id (where that folder is here)
+    shared = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ct_open" / "Summer_2025_nct_ids.txt"
+    if shared.exists():
+        assert deco.lists["ctopen_summer2025"] == {x.strip() for x in shared.read_text().split() if x.strip()}
+    # a real trial of each edition is out of train (Winter: NCT05799287, Telitacicept; Summer: the list's first id)
+    assert "NCT05799287" in deco.lists["ctopen_winter2025"]

@@ -59,7 +59,7 @@ def _train_rows(hub: Path, config: str, n: int) -> list[dict]:
 def sft_run(hub, tiny_model, tmp_path_factory) -> tuple[Path, int]:
     """The SFT smoke run through the real CLI entry: its output folder and exit code."""
     out = tmp_path_factory.mktemp("runs") / "sft"
-    argv = ["train", "sft", "--model", str(tiny_model), "--hub-dir", str(hub), "--revision", "v0.1.0"]
+    argv = ["train", "sft", "--model", str(tiny_model), "--hub-dir", str(hub), "--revision", "v0.2.0"]
     argv += ["--max-steps", "2", "--limit", "16", "--max-length", "1536", "--output-dir", str(out)]
     return out, main(argv)
 
@@ -79,7 +79,7 @@ def test_sft_smoke(sft_run, hub, tiny_model):
     ds = run["dataset"]
     assert ds["dataset"] == "deepimagine/pairs" and ds["kind"] == "folder"
     assert ds["location"] == str((hub / "deepimagine/pairs").resolve())
-    assert ds["revision"] == "v0.1.0" and ds["version"] == version == "0.1.0"
+    assert ds["revision"] == "v0.2.0" and ds["version"] == version == "0.2.0"
     assert ds["fingerprint"] == fingerprint and len(fingerprint) == 64
     assert ds["configs"] == ["strict_arm", "strict_dose", "strict_outcome"]
     assert run["rows"]["train"]["rows"] + run["rows"]["train"]["dropped_too_long"] == 16
@@ -152,7 +152,7 @@ def test_grpo_smoke_rewards_get_the_references(sft_run, hub, tiny_model, tmp_pat
     assert "completion" not in seen[0]["keys"] and "answer_index" not in seen[0]["keys"]
 
     run = json.loads((out / runner.RUN_FILE).read_text())
-    assert run["dataset"]["configs"] == ["approx"] and run["dataset"]["version"] == "0.1.0"
+    assert run["dataset"]["configs"] == ["approx"] and run["dataset"]["version"] == "0.2.0"
     assert run["rewards"] == {"decision_reward": 1.0, "format_reward": treward.FORMAT_WEIGHT}
     assert run["training_args"]["num_generations"] == 2
     assert run["model"]["adapter_of"] == str(tiny_model) and run["lora"]["continued_adapter"] == str(sft_run[0])
@@ -186,9 +186,9 @@ def test_sft_messages_format_with_eval(hub, tiny_model, tmp_path):
 def test_wrong_revision_is_refused(hub, tiny_model, tmp_path, capsys):
     out = tmp_path / "never"
     argv = ["train", "sft", "--model", str(tiny_model), "--hub-dir", str(hub), "--output-dir", str(out)]
-    assert main([*argv, "--revision", "v0.2.0"]) == 2
+    assert main([*argv, "--revision", "v0.1.0"]) == 2
     err = capsys.readouterr().err
-    assert "--revision v0.2.0 asked, but the card says Version 0.1.0" in err and "deepimagine/pairs" in err
+    assert "--revision v0.1.0 asked, but the card says Version 0.2.0" in err and "deepimagine/pairs" in err
     assert main([*argv, "--revision", "main"]) == 2
     assert "local folder has none" in capsys.readouterr().err
     assert not out.exists()  # refused before anything was written
@@ -215,7 +215,7 @@ def test_bad_input_names_dataset_config_and_field(hub, tmp_path):
     with pytest.raises(tdata.TrainDataError, match=r"config strict_arm: no split 'dev'"):
         tdata.sft_dataset(src, ["strict_arm"], "dev")
     folder = _with_extra_config(hub, tmp_path, "broken", [{"pair_id": "p1", "prompt": "q", "answer_index": 0}])
-    src = tdata.resolve_source(str(folder), None, "0.1.0")
+    src = tdata.resolve_source(str(folder), None, "0.2.0")
     with pytest.raises(tdata.TrainDataError, match=r"config broken, split train: missing field\(s\) completion"):
         tdata.sft_dataset(src, ["broken"])
     with pytest.raises(tdata.TrainDataError, match=r"config broken, split train: missing field\(s\) options"):
@@ -255,7 +255,7 @@ def test_traces_replace_template_rows(hub, tmp_path):
             }
         )
     folder = _with_extra_config(hub, tmp_path, "traces", traces)
-    src = tdata.resolve_source(str(folder), None, "v0.1.0")
+    src = tdata.resolve_source(str(folder), None, "v0.2.0")
     configs = tdata.default_configs(src, "sft")
     assert configs == ["strict_arm", "strict_dose", "strict_outcome", "traces"]
     ds, stats = tdata.sft_dataset(src, configs)

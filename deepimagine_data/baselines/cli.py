@@ -203,7 +203,7 @@ def report_table(rows: Sequence[dict]) -> str:
     scored = [d for d in rows if d["benchmark"] != "top"]
     if scored:
         head = (
-            f"{'benchmark':<9} {'edition':<10} {'model':<5} {'2w-impl':>7} {'2w-expl':>7} {'3w-expl':>7} "
+            f"{'benchmark':<9} {'edition':<10} {'model':<8} {'2w-impl':>7} {'2w-expl':>7} {'3w-expl':>7} "
             f"{'overall':>7} {'macroF1':>7} {'x-ent':>6} {'ECE':>6} {'time':>7} note"
         )
         title = "balanced accuracy per category (CT Open's metric); overall = mean of the categories"
@@ -213,10 +213,14 @@ def report_table(rows: Sequence[dict]) -> str:
             cat = [_f(r.get(c, {}).get("balanced_accuracy")) for c in CATEGORIES]
             o = r["overall"]
             note = f"max_train {d['max_train']}" if d.get("max_train") else ""
+            if d.get("reference"):
+                note, wall = "reference (uniform)" if d["model"] == "chance" else "reference (bench-train shares)", "-"
+            else:
+                wall = f"{d['wall_s']['total']:.1f}s"
             lines.append(
-                f"{d['benchmark']:<9} {d['edition']:<10} {d['model']:<5} {cat[0]:>7} {cat[1]:>7} {cat[2]:>7} "
+                f"{d['benchmark']:<9} {d['edition']:<10} {d['model']:<8} {cat[0]:>7} {cat[1]:>7} {cat[2]:>7} "
                 f"{o['balanced_accuracy']:>7.4f} {o['macro_f1']:>7.4f} {o['cross_entropy']:>6.3f} {o['ece']:>6.3f} "
-                f"{d['wall_s']['total']:>6.1f}s {note}"
+                f"{wall:>7} {note}"
             )
     top = [d for d in rows if d["benchmark"] == "top"]
     if top:
@@ -226,12 +230,47 @@ def report_table(rows: Sequence[dict]) -> str:
     return "\n".join(lines) if lines else "no baseline run yet"
 
 
+def reference_report_rows(hub: str, source: str | None) -> tuple[list[dict], list[str]]:
+    """Chance and majority rows for the bench (from ``hub``) and each CT Open edition that can be loaded (majority
+    from the bench train split), and a note per benchmark left out."""
+    from ..scoring.questions import bench_questions, ctopen_questions
+    from .reference import reference_rows
+
+    rows, notes = [], []
+    bench = _bench_source(hub)
+    if not (bench / "questions").is_dir():
+        notes.append(f"chance/majority: no bench under {hub} (deepimagine build --out {hub})")
+        return rows, notes
+    train = bench_questions(bench, "train")
+    rows += reference_rows("bench", "test", bench_questions(bench, "test"), train)
+    if source is None:
+        notes.append("chance/majority on CT Open: no --source (or $DEEPIMAGINE_CTOPEN_DIR) with its pickles")
+        return rows, notes
+    for edition in ("winter2025", "summer2025"):
+        try:
+            qs = ctopen_questions(edition, source)
+        except Exception as e:  # noqa: BLE001 - a missing edition only leaves its reference rows out
+            notes.append(f"chance/majority on CT Open {edition}: not loaded ({str(e).split('. ')[0][:120]})")
+            continue
+        rows += reference_rows("ctopen", edition, qs, train)
+    return rows, notes
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     rows = report_rows(args.out)
-    if not rows:
+    source = args.source or os.environ.get("DEEPIMAGINE_CTOPEN_DIR")
+    refs, notes = reference_report_rows(args.hub, source)
+    if not rows and not refs:
         print(f"no baseline figures in {args.out} (run `deepimagine baseline run ...` first)", file=sys.stderr)
         return 1
-    print(report_table(rows))
+    order = {"chance": 0, "majority": 1}
+    merged = sorted(
+        [*refs, *rows],
+        key=lambda d: (d["benchmark"], str(d.get("edition")), 0 if d.get("reference") else 1, order.get(d["model"], 9)),
+    )
+    print(report_table(merged))
+    for n in notes:
+        print(n)
     return 0
 
 
@@ -286,11 +325,15 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     rep = bsub.add_parser(
         "report",
         help="table of every baseline run written to --out",
-        description="Reads the figures files (*.json) that `deepimagine baseline run` wrote to --out and prints one "
-        "table: balanced accuracy per category and overall metrics for bench and CT Open, PR-AUC/ROC-AUC/F1 next "
+        description="Reads the figures files (*.json) that `deepimagine baseline run` wrote to --out, the bench under "
+        "--hub and CT Open's pickles (--source), and prints one table: balanced accuracy per category and overall "
+        "metrics for bench and CT Open, each benchmark headed by two reference rows computed here (chance: uniform "
+        "probabilities; majority: the bench train split's answer shares per category), and PR-AUC/ROC-AUC/F1 next "
         "to the published figures for TOP. Writes nothing.",
     )
     rep.add_argument("--out", default=str(DEFAULT_OUT))
+    rep.add_argument("--hub", default="hub", help="built hub folder with deepimagine/bench (the reference rows)")
+    rep.add_argument("--source", default=None, help="CT Open pickles (default $DEEPIMAGINE_CTOPEN_DIR)")
     rep.set_defaults(func=cmd_report)
 
 

@@ -43,7 +43,7 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from string import Template
 
@@ -64,8 +64,8 @@ from .render import (
 )
 from .strict import COMPARISON_FIELDS, OUTCOME_FIELDS, TEXT_FIELDS, TRIAL_CONTEXT_FIELDS, trial_context
 
-APPROX_TEMPLATE = "approx-v1"
-PATHWAY_TEMPLATE = "pathway-v1"
+APPROX_TEMPLATE = "approx-v2"
+PATHWAY_TEMPLATE = "pathway-v2"
 # The issue's default order: arm (what is given, then how much), outcome, population, geography, then the rest.
 DEFAULT_ORDER = ("intervention", "dose", "outcome", "population", "geography", "phase", "design")
 # Aliases accepted in a user's order: "arm" is intervention + dose, "other" is phase + design.
@@ -533,13 +533,18 @@ class ApproxResult:
     options: ApproxOptions
     targets: int  # labelled, dated target comparisons considered
     without_anchor: int  # of those, how many had no candidate with a changed factor
+    dropped: dict = field(default_factory=dict)  # config -> Counter of rows dropped after rendering, by reason
 
 
 def labelled(comparisons: list[dict]) -> list[dict]:
-    """Comparisons that can be a target or an anchor: a known label that makes a question (as the strict pairs)."""
+    """Comparisons that can be a target or an anchor: those that may make an arm pair (a known answer, two protocol
+    arms, p-value and CI that agree: :func:`~deepimagine_data.pairs.comparisons.exclusion`) and make a question, as
+    the strict pairs."""
+    from .comparisons import exclusion
+
     out = []
     for c in comparisons:
-        if c["significance"] == "unknown":
+        if exclusion(c) is not None:
             continue
         if options_for(c, c["a_title"], c["b_title"])[2] is not None:
             out.append(c)
@@ -600,13 +605,20 @@ def build_approx(
                 first_done = True
                 for r, cand in enumerate(cands[: options.pathway_anchors], start=1):
                     pathway_rows.append(pathway_row(rows, target, cand, r, options.order))
+    from collections import Counter
+
+    from ..questions import dedupe_prompts
+
+    dropped = {"approx": Counter(), "pathways": Counter()}
+    approx_rows = dedupe_prompts(approx_rows, "pair_id", dropped["approx"])
+    pathway_rows = dedupe_prompts(pathway_rows, "pathway_id", dropped["pathways"])
     approx_rows.sort(key=lambda r: r["pair_id"])
     pathway_rows.sort(key=lambda r: r["pathway_id"])
     out = {
         "approx": pa.Table.from_pylist(approx_rows, schema=APPROX),
         "pathways": pa.Table.from_pylist(pathway_rows, schema=PATHWAYS),
     }
-    return ApproxResult(out, retrieval, options, targets, without)
+    return ApproxResult(out, retrieval, options, targets, without, dropped)
 
 
 def posted_before(anchor: dt.date | None, target: dt.date | None) -> bool:

@@ -1,37 +1,46 @@
 """Labelled two-group comparisons: the unit every strict pair and every benchmark question is made of.
 
 A comparison is one outcome measure of one trial and two of its result groups, ``a`` (the reference side) and
-``b`` (the compared side), with a label computed from what the source posted:
+``b`` (the compared side), with a label computed from what the source posted (label rules
+:data:`~deepimagine_data.evidence.LABEL_VERSION`):
 
-- **significance** from a posted analysis' p-value and its modifier at the analysis' stated alpha (0.05 when it
-  states none), or — with no p-value posted — from its two-sided 95% confidence interval, or — where the source
-  gives per-arm values and no analysis — from a test the package computes on those values (Fisher's exact test
-  for counts, Welch's t-test for means; the method is stored);
+- **significance** from a posted analysis as :func:`deepimagine_data.evidence.judge` reads it: the p-value with its
+  modifier and sidedness at the analysis' own alpha (0.05 two-sided where it states none), or the confidence interval
+  where the p-value is missing or unreadable; **non-inferiority/equivalence** (``ni_result``) from the interval
+  against the posted margin; where the source gives per-arm values and no analysis, a test the package computes
+  (Fisher's exact test for counts, Welch's t-test for means; the method is stored);
 - **direction** of ``b`` relative to ``a`` only where the data says it: per-arm values, or an estimate whose
   reference group a posted text names; else ``unknown``;
-- **benefit** only where the outcome's polarity is known (``labels.outcome_polarity``); else ``unknown``.
+- **benefit** only where the outcome's polarity is known (``labels.outcome_polarity``); else ``unknown``;
+- **which analysis**: several posted analyses of the same outcome and the same two groups (subscales, time points,
+  populations, sensitivity analyses) give one comparison only where their answers agree; where they disagree the
+  pair is dropped (``analyses_disagree``), since the prompt could not say which one is asked;
+- **arms**: each result group is linked to a protocol arm (:mod:`deepimagine_data.pairs.arms`), and
+  ``group_relation`` says whether the two groups are two protocol arms (``"arms"``) or why not (subgroups, time
+  points, one arm's cohorts, unmapped groups). Only arm comparisons make arm pairs and benchmark questions
+  (:func:`exclusion`).
 
 Every value a label was computed from sits in the same record, so ``recompute_label`` can check it.
 
 Example (AACT, NCT03584009, outcome 0, posted analysis S0)::
 
     {"comparison_id": "NCT03584009:O0:OG001|OG000", "a_title": "Fulvestrant", "a_arm_type": "ACTIVE_COMPARATOR",
-     "b_title": "Venetoclax + Fulvestrant", "roles_source": "arm_type", "p_value": 0.7286, "p_value_modifier": None,
-     "alpha": 0.05, "alpha_source": "default", "significance": "not_significant",
-     "significance_source": "posted_p_value", "direction": "unknown", ...}
+     "b_title": "Venetoclax + Fulvestrant", "roles_source": "arm_type", "group_relation": "arms",
+     "p_value": 0.7286, "p_value_modifier": None, "p_value_sides": 2, "alpha": 0.05, "alpha_source": "default",
+     "significance": "not_significant", "significance_source": "posted_p_value", "direction": "unknown", ...}
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 
 import pyarrow as pa
-from rapidfuzz import fuzz, process
 
+from .. import evidence as E
 from .. import labels as L
 
 COMPARATOR_TYPES = {"PLACEBO_COMPARATOR", "ACTIVE_COMPARATOR", "NO_INTERVENTION", "SHAM_COMPARATOR"}
@@ -41,15 +50,16 @@ NON_INFERIORITY_TYPES = {
     "NON_INFERIORITY_OR_EQUIVALENCE",
     "NON_INFERIORITY_OR_EQUIVALENCE_LEGACY",
 }
+POSTED_SOURCES = ("posted_p_value", "posted_ci", "posted_margin")
 # A title naming a control arm; only used when exactly one of the two groups matches.
 _CONTROL_RE = re.compile(
     r"\b(placebo|sham|vehicle|control|standard (of )?care|usual care|observation|no treatment|best supportive care)\b",
     re.I,
 )
-# Result-group titles are matched to protocol arm titles exactly (normalized) first; this fuzzy fallback catches
-# "Arm A: Drug X" vs "Arm A - Drug X" style variants and must be unambiguous.
-_FUZZY_ARM_MATCH = 90
 _MEAN_TYPES = {"MEAN", "LEAST_SQUARES_MEAN"}
+# An arm that names no intervention at all (DoseFinding's migraine trial: "Dose 2.5", "Dose 5", ...): its doses
+# are of the one unnamed study drug.
+UNNAMED_AGENT = "(unnamed study drug)"
 
 
 def norm_title(s: str | None) -> str:
@@ -66,37 +76,57 @@ class Corpus:
     groups_by_outcome: dict[str, list[str]]
     measurements: dict[str, list[dict]]  # group_id -> measurement rows
     analyses: dict[str, list[dict]]  # outcome_id -> analysis rows
-    arm_link: dict[str, str] = field(default_factory=dict)  # result group_id -> protocol arm group_id
+    links: dict = field(default_factory=dict)  # result group_id -> arms.ArmLink
     # trial_id -> agents given at two or more non-zero doses (a dose-ranging trial of that agent)
     dose_ranging: dict[str, set[str]] = field(default_factory=dict)
+    protocol_arms: dict[str, dict] = field(default_factory=dict)  # protocol arm group_id -> row
+
+    @property
+    def arm_link(self) -> dict[str, str]:
+        """result group_id -> protocol arm group_id, for the groups that map to one."""
+        return {g: lk.arm_id for g, lk in self.links.items() if lk.arm_id is not None}
 
     @classmethod
     def from_tables(cls, tables: dict[str, pa.Table]) -> Corpus:
+        from .arms import link_outcome_groups
+
         trials = {r["trial_id"]: r for r in tables["trials"].to_pylist()}
         outcomes = {r["outcome_id"]: r for r in tables["outcomes"].to_pylist()}
         arms = tables["arms"].to_pylist()
         protocol: dict[str, list[dict]] = defaultdict(list)
+        result_groups: dict[str, list[dict]] = defaultdict(list)
         for r in arms:
             if r["group_type"] == "arm":
                 protocol[r["trial_id"]].append(r)
-        groups, by_outcome, link = {}, defaultdict(list), {}
-        for r in arms:
-            if r["group_type"] != "outcome":
-                continue
-            g = dict(r)
-            arm = _match_arm(g["title"], protocol.get(g["trial_id"], []))
-            if arm is not None:
-                link[g["group_id"]] = arm["group_id"]
-                g["arm_type"] = arm["arm_type"]
-                g["intervention_names"] = arm["intervention_names"] or []
-                g["arm_description"] = arm["description"]
-                if arm["dose_value"] is not None or g["dose_value"] is None:
-                    for k in ("dose_value", "dose_unit", "dose_frequency", "dose_route", "dose_text"):
-                        g[k] = arm[k]
-            else:
-                g["arm_description"] = None
-            groups[g["group_id"]] = g
-            by_outcome[g["outcome_id"]].append(g["group_id"])
+            elif r["group_type"] == "outcome":
+                result_groups[r["outcome_id"]].append(r)
+        interventions: dict[str, list[dict]] = defaultdict(list)
+        for r in tables["interventions"].to_pylist():
+            interventions[r["trial_id"]].append(r)
+        by_id = {a["group_id"]: a for rows in protocol.values() for a in rows}
+        groups, by_outcome, links = {}, defaultdict(list), {}
+        for outcome_id in sorted(result_groups):
+            rows = result_groups[outcome_id]
+            tid = rows[0]["trial_id"]
+            linked = link_outcome_groups(rows, protocol.get(tid, []), interventions.get(tid, []))
+            for r in rows:
+                g = dict(r)
+                lk = linked[g["group_id"]]
+                links[g["group_id"]] = lk
+                arm = by_id.get(lk.arm_id) if lk.arm_id is not None else None
+                if arm is not None:
+                    g["arm_type"] = arm["arm_type"]
+                    g["intervention_names"] = arm["intervention_names"] or []
+                    g["arm_description"] = arm["description"]
+                    g["arm_title"] = arm["title"]
+                    if arm["dose_value"] is not None or g["dose_value"] is None:
+                        for k in ("dose_value", "dose_unit", "dose_frequency", "dose_route", "dose_text"):
+                            g[k] = arm[k]
+                else:
+                    g["arm_description"] = None
+                    g["arm_title"] = None
+                groups[g["group_id"]] = g
+                by_outcome[g["outcome_id"]].append(g["group_id"])
         meas = defaultdict(list)
         for r in tables["measurements"].to_pylist():
             meas[r["group_id"]].append(r)
@@ -107,26 +137,11 @@ class Corpus:
             v.sort(key=lambda r: r["analysis_index"])
         doses: dict[str, dict[str, set[float]]] = defaultdict(lambda: defaultdict(set))
         for r in arms:
-            agents = _agents(r)
+            agents = _agents(r) or frozenset({UNNAMED_AGENT})
             if r["group_type"] == "arm" and len(agents) == 1 and r["dose_value"] and "placebo" not in agents:
                 doses[r["trial_id"]][next(iter(agents))].add(r["dose_value"])
         ranging = {t: {a for a, d in by.items() if len(d) >= 2} for t, by in doses.items()}
-        return cls(trials, outcomes, groups, dict(by_outcome), dict(meas), dict(an), link, ranging)
-
-
-def _match_arm(title: str | None, arms: list[dict]) -> dict | None:
-    if not arms or not title:
-        return None
-    key = norm_title(title)
-    exact = [a for a in arms if norm_title(a["title"]) == key]
-    if len(exact) == 1:
-        return exact[0]
-    if exact:
-        return None
-    scored = process.extract(key, [norm_title(a["title"]) for a in arms], scorer=fuzz.token_sort_ratio, limit=2)
-    if scored and scored[0][1] >= _FUZZY_ARM_MATCH and (len(scored) == 1 or scored[1][1] < _FUZZY_ARM_MATCH):
-        return arms[scored[0][2]]
-    return None
+        return cls(trials, outcomes, groups, dict(by_outcome), dict(meas), dict(an), links, ranging, by_id)
 
 
 def arm_value(rows: list[dict]) -> L.ArmValue | None:
@@ -161,7 +176,7 @@ def roles(c: Corpus, gid1: str, gid2: str, analysis: dict | None = None) -> tupl
     if c1 != c2:
         return (gid1, gid2, "title") if c1 else (gid2, gid1, "title")
     if analysis is not None:
-        ref = _reference((analysis["group_description"], analysis["estimate_comment"]), (g1["title"], g2["title"]))
+        ref = _reference(tuple(analysis[f] for f in L.REFERENCE_FIELDS), (g1["title"], g2["title"]))
         if ref is not None:
             return (gid1, gid2, "estimate_text") if ref.reference == 0 else (gid2, gid1, "estimate_text")
     return gid2, gid1, "listed_order"
@@ -179,20 +194,25 @@ _STEM_NOISE = re.compile(
 
 
 def title_stem(g: dict) -> str | None:
-    """The group's title without its parsed dose span: "Fulvestrant 250 mg" -> "fulvestrant"."""
+    """The group's title without its parsed dose span: "Fulvestrant 250 mg" -> "fulvestrant"; "" where nothing
+    but dose words is left ("Dose 2.5"); None where the dose span is not in the title."""
     t, d = g["title"] or "", g["dose_text"]
+    if d and d not in t:
+        # the curated sources keep the parsed number with a note ("2.5 (units not stated in source)")
+        d = d.split(" (", 1)[0]
     if not d or d not in t:
         return None
     t = _STEM_NOISE.sub(" ", t.replace(d, " "))
     t = re.sub(r"[^a-z ]", " ", t.lower())
-    return " ".join(t.split()) or None
+    return " ".join(t.split())
 
 
 def dose_match(g1: dict, g2: dict, ranging: set[str] | frozenset[str] = frozenset()) -> str | None:
     """How two groups are the same intervention at different doses, or None.
 
     ``"interventions"``: both linked protocol arms give one and the same intervention; ``"title"``: the two titles
-    are equal once the dose span is removed ("Romiplostim 300 µg" / "Romiplostim 100 µg"). The doses must be in
+    are equal once the dose span is removed ("Romiplostim 300 µg" / "Romiplostim 100 µg"), or are nothing but a
+    dose in a trial that names no drug (DoseFinding's migraine trial: "Dose 2.5" / "Dose 5"). The doses must be in
     the same unit (or both of a unit the source does not state) and differ in amount, or — same amount — in a
     stated frequency ("Ixekizumab 80 mg Q2W" / "Q4W"). ``"zero"``: a placebo arm the source codes as dose 0
     (MBNMAdose/DoseFinding) against a dose of an agent the trial gives at two or more non-zero doses
@@ -206,7 +226,7 @@ def dose_match(g1: dict, g2: dict, ranging: set[str] | frozenset[str] = frozense
     )
     if z1 != z2:
         other = g2 if z1 else g1
-        agents = _agents(other)
+        agents = _agents(other) or frozenset({UNNAMED_AGENT})
         return "zero" if len(agents) == 1 and agents <= ranging and other["dose_value"] > 0 else None
     if g1["dose_unit"] != g2["dose_unit"] or z1:
         return None
@@ -219,7 +239,7 @@ def dose_match(g1: dict, g2: dict, ranging: set[str] | frozenset[str] = frozense
     if len(a1) == 1 and a1 == a2 and "placebo" not in a1:
         return "interventions"
     s1, s2 = title_stem(g1), title_stem(g2)
-    if s1 and s1 == s2 and "placebo" not in s1:
+    if s1 is not None and s1 == s2 and "placebo" not in s1 and (s1 or (not a1 and not a2)):
         return "title"
     return None
 
@@ -230,43 +250,63 @@ def _reference(texts: tuple[str | None, ...], titles: tuple[str, ...]) -> L.Refe
     return L.reference_from_text(list(texts), list(titles))
 
 
-def _alpha(analysis: dict) -> L.Alpha:
-    return L.alpha_from_text(
-        {
-            "statistical_comment": analysis["statistical_comment"],
-            "p_value_comment": analysis["p_value_comment"],
-            "non_inferiority_comment": analysis["non_inferiority_comment"],
-            "estimate_comment": analysis["estimate_comment"],
-        }
-    )
-
-
 def _flip(direction: str) -> str:
     return {"higher": "lower", "lower": "higher"}.get(direction, direction)
 
 
-CI_ALPHA = 0.05
+_TEXT_FIELDS = (
+    "p_value_comment",
+    "statistical_method",
+    "statistical_comment",
+    "group_description",
+    "estimate_comment",
+    "non_inferiority_comment",
+)
 
 
-def ci_significance(rec: dict, stated: L.Alpha) -> str | None:
-    """Significance from a posted two-sided 95% confidence interval where no p-value was posted: the interval
-    excludes the estimate's null (1 for ratios, 0 for differences) <=> p < 0.05. None where that reading is not
-    safe: another CI level or one-sided, an unknown kind of estimate, numbers the estimate type cannot take
-    (``estimate_direction`` unknown, e.g. a ratio posted as a percentage), or an analysis stating another alpha."""
-    if rec["ci_sides"] != "TWO_SIDED" or rec["ci_percent"] != 95.0 or stated.value != CI_ALPHA:
-        return None
-    lo, hi, null = rec["ci_lower"], rec["ci_upper"], L.estimate_null(rec["estimate_type"])
-    if lo is None or hi is None or null is None or lo > hi:
-        return None
-    if L.estimate_direction(rec["estimate_value"], lo, hi, rec["estimate_type"]) == "unknown":
-        return None
-    return "significant" if (lo > null or hi < null) else "not_significant"
+def read_analysis(rec: dict, analysis: dict) -> None:
+    """Read what ``analysis`` states (sidedness, alpha, margin) into ``rec`` and judge it (``evidence.judge``)."""
+    from ..margins import MARGIN_FIELDS, read_margin
+
+    texts = {k: analysis[k] for k in _TEXT_FIELDS}
+    sides = E.p_value_sides(texts)
+    alpha, alpha_source, alpha_sides = E.stated_alpha(texts, sides.sides)
+    rec.update(
+        p_value_sides=sides.sides,
+        p_value_sides_source=sides.source,
+        alpha=alpha,
+        alpha_source=alpha_source,
+        alpha_sides=alpha_sides,
+    )
+    note = None
+    if rec["is_non_inferiority"]:
+        m = read_margin(
+            {f: texts.get(f) for f in MARGIN_FIELDS},
+            analysis["estimate_type"],
+            analysis["ci_lower"],
+            analysis["ci_upper"],
+            analysis["non_inferiority_type"],
+        )
+        if m.margin is not None:
+            rec.update(ni_margin_lower=m.margin.lower, ni_margin_upper=m.margin.upper, ni_margin_text=m.margin.text)
+        else:
+            note = m.reason
+    j = E.judge(rec)
+    rec.update(
+        significance=j.significance,
+        significance_source=j.source,
+        ni_result=j.ni_result,
+        p_ci_check=j.p_ci_check,
+        label_note=note or j.reason,
+    )
 
 
 def comparison(
     c: Corpus, outcome_id: str, a: str, b: str, roles_source: str, analysis: dict | None, n_posted: int
 ) -> dict:
     """One labelled comparison of ``b`` against ``a`` on ``outcome_id`` (``analysis`` = the posted one, or None)."""
+    from .arms import pair_relation
+
     o = c.outcomes[outcome_id]
     ga, gb = c.groups[a], c.groups[b]
     va, vb = arm_value(c.measurements.get(a, [])), arm_value(c.measurements.get(b, []))
@@ -277,14 +317,18 @@ def comparison(
         "outcome_id": outcome_id,
         "roles_source": roles_source,
         "dose_match": dose_match(ga, gb, c.dose_ranging.get(ga["trial_id"], set())),
+        "group_relation": pair_relation(ga, gb, c.links[a], c.links[b]),
         "polarity": pol.value,
         "polarity_rule": pol.rule,
         "n_posted_analyses": n_posted,
+        "label_version": E.LABEL_VERSION,
     }
     for side, g, v in (("a", ga, va), ("b", gb, vb)):
         rec[f"{side}_group_id"] = g["group_id"]
         rec[f"{side}_title"] = g["title"]
         rec[f"{side}_description"] = g["description"] or g["arm_description"]
+        rec[f"{side}_arm_id"] = c.links[g["group_id"]].arm_id
+        rec[f"{side}_arm_title"] = g["arm_title"]
         rec[f"{side}_arm_type"] = g["arm_type"]
         rec[f"{side}_interventions"] = list(g["intervention_names"] or [])
         rec[f"{side}_dose_value"] = g["dose_value"]
@@ -318,28 +362,34 @@ def comparison(
     ):
         rec[k] = analysis[k] if analysis else None
     rec["is_non_inferiority"] = bool(analysis and analysis["non_inferiority_type"] in NON_INFERIORITY_TYPES)
-    rec["reference_text"] = None
-    if analysis is not None and analysis["p_value"] is not None:
-        alpha = _alpha(analysis)
-        rec["alpha"], rec["alpha_source"] = alpha.value, alpha.source
-        rec["significance"] = L.significance(analysis["p_value"], analysis["p_value_modifier"], alpha.value)
-        rec["significance_source"] = "posted_p_value"
-    elif analysis is not None and (ci := ci_significance(rec, _alpha(analysis))) is not None:
-        rec["alpha"], rec["alpha_source"] = CI_ALPHA, "ci_95_two_sided"
-        rec["significance"], rec["significance_source"] = ci, "posted_ci"
+    rec.update(
+        reference_text=None,
+        p_value_sides=None,
+        p_value_sides_source=None,
+        alpha_sides=None,
+        ni_margin_lower=None,
+        ni_margin_upper=None,
+        ni_margin_text=None,
+        ni_result=None,
+        p_ci_check="not_checkable",
+        label_note=None,
+    )
+    if analysis is not None:
+        read_analysis(rec, analysis)
     elif test is not None:
-        rec["alpha"], rec["alpha_source"] = L.ALPHA_DEFAULT, "default"
+        rec["alpha"], rec["alpha_source"], rec["alpha_sides"] = L.ALPHA_DEFAULT, "default", 2
         rec["significance"] = L.significance(test.p_value, None, L.ALPHA_DEFAULT)
         rec["significance_source"] = "computed_test"
     else:
         rec["alpha"], rec["alpha_source"] = None, None
         rec["significance"], rec["significance_source"] = "unknown", None
+        rec["label_note"] = "no_analysis_or_per_arm_values"
 
     direction, source, eff_pol = "unknown", None, pol.value
     if va and vb and va.param_type == vb.param_type:
         direction, source = L.value_direction(va.value, vb.value), "per_arm_values"
     elif analysis is not None and analysis["estimate_value"] is not None:
-        ref = _reference((analysis["group_description"], analysis["estimate_comment"]), (ga["title"], gb["title"]))
+        ref = _reference(tuple(analysis[f] for f in L.REFERENCE_FIELDS), (ga["title"], gb["title"]))
         est = L.estimate_direction(
             analysis["estimate_value"], analysis["ci_lower"], analysis["ci_upper"], analysis["estimate_type"]
         )
@@ -351,25 +401,82 @@ def comparison(
     rec["direction"], rec["direction_source"] = direction, source
     rec["benefit_polarity"] = eff_pol
     rec["benefit"] = L.benefit(direction, eff_pol)
+    if analysis is not None and source != "per_arm_values":
+        fav = _favour(tuple(analysis[f] for f in L.REFERENCE_FIELDS), (ga["title"], gb["title"]), rec)
+        if fav is not None:
+            said, text = fav
+            if rec["benefit"] == "unknown":
+                # the statement gives the benefit itself (no ordering, no polarity needed); it is what is kept
+                rec.update(direction="unknown", direction_source="estimate_favour_statement", benefit=said)
+                rec["reference_text"] = text
+            elif said != rec["benefit"]:
+                # an ordering with the outcome's polarity and a "favours" statement disagree: the record cannot say
+                rec.update(direction="unknown", direction_source="conflicting_texts", benefit="unknown")
+    if rec["benefit"] == "unknown" and (favours := one_sided_benefit(rec)) is not None:
+        rec["direction_source"], rec["benefit"] = "one_sided_superiority_test", favours
     rec["decision3"], rec["superiority"] = decisions(rec["significance"], rec["benefit"], rec["is_non_inferiority"])
     return rec
+
+
+@cache
+def _favoured(texts: tuple[str | None, ...], titles: tuple[str, ...], estimate_type: str | None) -> L.Favour | None:
+    return L.favoured_by_text(list(texts), list(titles), estimate_type)
+
+
+def _favour(texts: tuple[str | None, ...], titles: tuple[str, str], rec: dict) -> tuple[str, str] | None:
+    """(benefit of ``b``, the text) from a posted statement of which values of the estimate favour which group
+    ("A hazard ratio of < 1 favours olaparib", NCT01081951) and the estimate's side of its null; None where no such
+    statement is posted or the estimate cannot be placed."""
+    fav = _favoured(texts, titles, rec["estimate_type"])
+    if fav is None:
+        return None
+    side = L.estimate_direction(rec["estimate_value"], rec["ci_lower"], rec["ci_upper"], rec["estimate_type"])
+    if side == "equal":
+        return "no_difference", fav.source_text
+    if side not in ("higher", "lower"):
+        return None
+    on_favoured_side = (side == "lower") == (fav.values == "below_null")
+    b_favoured = (fav.group == 1) == on_favoured_side
+    return ("better" if b_favoured else "worse"), fav.source_text
+
+
+def one_sided_benefit(rec: dict) -> str | None:
+    """The benefit a one-sided superiority test states: its alternative is that the experimental arm (``b``, by arm
+    type, against a comparator ``a``) is better, so a one-sided p below 0.5 puts the estimate on ``b``'s side
+    ("better") and above 0.5 on ``a``'s ("worse"); None where the record is not such a test or p is 0.5 or unread.
+    KEYNOTE-048 (NCT02358031), pembrolizumab alone vs cetuximab + chemotherapy, PFS in all participants: one-sided
+    p = 0.9983 -> "worse" (HR 1.29, 95% CI 1.09 to 1.53)."""
+    if rec["p_value_sides"] != 1 or rec["non_inferiority_type"] != "SUPERIORITY" or rec["roles_source"] != "arm_type":
+        return None
+    if rec["a_arm_type"] not in COMPARATOR_TYPES or rec["b_arm_type"] != "EXPERIMENTAL":
+        return None
+    if E.p_readable(rec["p_value"], rec["p_value_modifier"]) != "read":
+        return None
+    p, mod = rec["p_value"], (rec["p_value_modifier"] or "=").strip()
+    if p < 0.5 and mod in ("=", "<", "<="):
+        return "better"
+    if p > 0.5 and mod in ("=", ">", ">="):
+        return "worse"
+    return None
 
 
 def decisions(significance: str, benefit: str, is_non_inferiority: bool) -> tuple[str, str]:
     """(3-way decision, superiority) of a comparison."""
     if is_non_inferiority:
-        # a small p in a non-inferiority/equivalence analysis supports "not worse"/"equivalent", not a difference
+        # a non-inferiority/equivalence analysis answers its own question (ni_result), not a difference
         return "unknown", "unknown"
     return L.decide(significance, benefit), L.superiority(significance, benefit)
 
 
 def recompute_label(rec: dict) -> dict:
-    """The label fields recomputed from the source values stored in ``rec`` (a comparison or a pair row)."""
+    """The label fields recomputed from the source values stored in ``rec`` (a comparison or a row built from it)."""
     out = {}
-    if rec["significance_source"] == "posted_p_value":
-        out["significance"] = L.significance(rec["p_value"], rec["p_value_modifier"], rec["alpha"])
-    elif rec["significance_source"] == "posted_ci":
-        out["significance"] = ci_significance(rec, L.Alpha(rec["alpha"], "ci_95_two_sided")) or "unknown"
+    if rec["significance_source"] in POSTED_SOURCES or (
+        rec["analysis_id"] is not None and rec["significance_source"] is None
+    ):
+        j = E.judge(rec)
+        out["significance"], out["significance_source"] = j.significance, j.source
+        out["ni_result"], out["p_ci_check"] = j.ni_result, j.p_ci_check
     elif rec["significance_source"] == "computed_test":
         va = L.ArmValue(rec["param_type"], rec["a_value"], rec["a_n"], rec["a_spread"], rec["a_dispersion_type"])
         vb = L.ArmValue(rec["param_type"], rec["b_value"], rec["b_n"], rec["b_spread"], rec["b_dispersion_type"])
@@ -377,6 +484,17 @@ def recompute_label(rec: dict) -> dict:
         out["significance"] = L.significance(t.p_value if t else None, None, rec["alpha"])
     else:
         out["significance"] = "unknown"
+    if rec["direction_source"] in ("one_sided_superiority_test", "estimate_favour_statement", "conflicting_texts"):
+        out["direction"] = "unknown"
+        if rec["direction_source"] == "one_sided_superiority_test":
+            out["benefit"] = one_sided_benefit(rec) or "unknown"
+        elif rec["direction_source"] == "estimate_favour_statement":
+            fav = _favour((rec["reference_text"],), (rec["a_title"], rec["b_title"]), rec)
+            out["benefit"] = fav[0] if fav else "unknown"
+        else:
+            out["benefit"] = "unknown"
+        out["decision3"], out["superiority"] = decisions(out["significance"], out["benefit"], rec["is_non_inferiority"])
+        return out
     if rec["direction_source"] == "per_arm_values":
         out["direction"] = L.value_direction(rec["a_value"], rec["b_value"])
     elif rec["direction_source"] == "estimate_with_reference":
@@ -390,28 +508,100 @@ def recompute_label(rec: dict) -> dict:
     return out
 
 
-def posted_comparisons(c: Corpus) -> list[dict]:
-    """One comparison per (outcome, pair of groups) with a posted two-group analysis; where several analyses
-    compare the same two groups (different methods or populations), the first with a usable p-value is the label
-    and the count is kept."""
+def answer_known(rec: dict) -> bool:
+    """Whether the comparison answers its question: non-inferiority shown or not, or a known significance."""
+    if rec["is_non_inferiority"]:
+        return rec["ni_result"] in ("shown", "not_shown")
+    return rec["significance"] != "unknown"
+
+
+def dose_cohorts(rec: dict) -> bool:
+    """Two dose cohorts of one protocol arm (a dose-escalation trial: "Romiplostim 100 µg" / "Romiplostim 300 µg"
+    of NCT00283439's single arm): not two arms, but two doses of one intervention, which ``strict_dose`` holds."""
+    return rec["group_relation"] == "same_arm" and rec["dose_match"] is not None
+
+
+def exclusion(rec: dict, dose_cohorts_ok: bool = False) -> str | None:
+    """None when a comparison may make an arm pair or a benchmark question; else the counted reason why not.
+    ``dose_cohorts_ok``: two dose cohorts of one arm may make a ``strict_dose`` pair (never a question)."""
+    if not answer_known(rec):
+        return f"label_unknown:{rec['label_note'] or 'unknown'}"
+    if rec["group_relation"] != "arms" and not (dose_cohorts_ok and dose_cohorts(rec)):
+        return f"not_two_arms:{rec['group_relation']}"
+    if rec["p_ci_check"] == "disagree":
+        return "p_and_ci_disagree"
+    return None
+
+
+def _answer(rec: dict) -> tuple:
+    if rec["is_non_inferiority"]:
+        return ("ni", rec["ni_result"])
+    return ("sup", rec["significance"], rec["direction"])
+
+
+def _compatible(recs: list[dict]) -> bool:
+    """Known answers of analyses of one pair of groups that do not contradict each other: one kind of analysis,
+    one significance (or non-inferiority result), and no two known directions that differ."""
+    answers = {_answer(r)[:2] for r in recs}
+    if len(answers) > 1:
+        return False
+    directions = {r["direction"] for r in recs if r["direction"] in ("higher", "lower", "equal")}
+    return len(directions) <= 1
+
+
+@dataclass
+class Labelled:
+    """Every comparison of a corpus and what the steps that made them kept and dropped."""
+
+    comparisons: list[dict]
+    steps: list[tuple[str, int, Counter]]  # (step, kept, dropped by reason)
+
+
+def posted_comparisons(c: Corpus, counts: Counter | None = None) -> list[dict]:
+    """One comparison per (outcome, pair of groups) with a posted two-group analysis.
+
+    Where several analyses compare the same two groups (methods, populations, time points, subscales), their
+    known answers must agree: then the first known one is the label (``n_posted_analyses`` keeps the count);
+    where they disagree the pair is dropped and counted in ``counts`` (``analyses_disagree``).
+    """
+    counts = counts if counts is not None else Counter()
     out = []
     for outcome_id, rows in sorted(c.analyses.items()):
         by_pair: dict[frozenset, list[dict]] = defaultdict(list)
         for r in rows:
             gids = r["group_ids"] or []
-            if len(gids) == 2 and gids[0] != gids[1] and all(g in c.groups for g in gids):
+            if len(gids) != 2:
+                counts["analysis_of_" + ("one_group" if len(gids) < 2 else "three_or_more_groups")] += 1
+            elif gids[0] == gids[1] or not all(g in c.groups for g in gids):
+                counts["analysis_groups_not_posted"] += 1
+            else:
                 by_pair[frozenset(gids)].append(r)
         for _, rs in sorted(by_pair.items(), key=lambda kv: kv[1][0]["analysis_index"]):
-            chosen = next((r for r in rs if r["p_value"] is not None), rs[0])
-            g1, g2 = chosen["group_ids"]
-            a, b, src = roles(c, g1, g2, chosen)
-            out.append(comparison(c, outcome_id, a, b, src, chosen, len(rs)))
+            g1, g2 = rs[0]["group_ids"]
+            a, b, src = roles(c, g1, g2, rs[0])
+            recs = [comparison(c, outcome_id, a, b, src, r, len(rs)) for r in rs]
+            known = [r for r in recs if answer_known(r)]
+            if len(rs) > 1:
+                counts["pairs_with_several_analyses"] += 1
+            if len(known) > 1 and not _compatible(known):
+                counts["analyses_disagree"] += 1
+                continue
+            if len(rs) > 1:
+                counts["several_analyses_merged"] += len(rs) - 1
+            chosen = next((r for r in known if r["p_ci_check"] != "disagree"), known[0] if known else recs[0])
+            out.append(chosen)
     return out
 
 
 def computed_comparisons(c: Corpus, posted: list[dict]) -> list[dict]:
     """Comparisons from per-arm values where no analysis was posted for that pair of groups."""
     have = {(r["outcome_id"], frozenset((r["a_group_id"], r["b_group_id"]))) for r in posted}
+    have |= {
+        (oid, frozenset(r["group_ids"]))
+        for oid, rows in c.analyses.items()
+        for r in rows
+        if len(r["group_ids"] or []) == 2
+    }
     out = []
     for outcome_id in sorted(c.groups_by_outcome):
         gids = [g for g in c.groups_by_outcome[outcome_id] if arm_value(c.measurements.get(g, []))]
@@ -425,6 +615,45 @@ def computed_comparisons(c: Corpus, posted: list[dict]) -> list[dict]:
     return out
 
 
+def label_corpus(c: Corpus) -> Labelled:
+    """Every labelled comparison of ``c`` (posted analyses first, then per-arm tests) and the funnel of the
+    steps: analyses -> two-group comparisons -> comparisons with a known answer -> arm comparisons."""
+    n_analyses = sum(len(v) for v in c.analyses.values())
+    drops: Counter = Counter()
+    posted = posted_comparisons(c, drops)
+    computed = computed_comparisons(c, posted)
+    comps = posted + computed
+    analysis_drops = Counter({k: v for k, v in drops.items() if k.startswith("analysis_")})
+    pair_drops = Counter({"analyses_disagree": drops["analyses_disagree"]}) if drops["analyses_disagree"] else Counter()
+    kept_analyses = n_analyses - sum(analysis_drops.values())
+    labelled = Counter()
+    for r in comps:
+        if not answer_known(r):
+            labelled[r["label_note"] or "unknown"] += 1
+    n_known = len(comps) - sum(labelled.values())
+    arms = Counter(
+        r["group_relation"] for r in comps if answer_known(r) and r["group_relation"] != "arms" and not dose_cohorts(r)
+    )
+    checked = Counter(
+        "p_and_ci_disagree"
+        for r in comps
+        if answer_known(r) and (r["group_relation"] == "arms" or dose_cohorts(r)) and r["p_ci_check"] == "disagree"
+    )
+    n_arms = n_known - sum(arms.values())
+    steps = [
+        ("posted analyses of two groups", kept_analyses, analysis_drops),
+        (
+            f"comparisons ({len(posted):,} posted + {len(computed):,} per-arm; "
+            f"{drops['several_analyses_merged']:,} agreeing analyses merged)",
+            len(comps),
+            pair_drops,
+        ),
+        ("answer known from the record", n_known, labelled),
+        ("two protocol arms (or dose cohorts of one arm)", n_arms, arms),
+        ("p-value and CI agree", n_arms - sum(checked.values()), checked),
+    ]
+    return Labelled(comps, steps)
+
+
 def all_comparisons(c: Corpus) -> list[dict]:
-    posted = posted_comparisons(c)
-    return posted + computed_comparisons(c, posted)
+    return label_corpus(c).comparisons

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
-TEMPLATE_VERSION = "pairs-v1"
+TEMPLATE_VERSION = "pairs-v2"
 DECISION_RE = re.compile(r"DECISION:\s*\(([^)]*)\)")
 
 
@@ -48,11 +48,12 @@ def options_for(rec: dict, a: str, b: str) -> tuple[str, list[str], int | None]:
     which questions exist never depends on the answer.
     """
     if rec["is_non_inferiority"]:
+        what = ni_kind(rec)
         opts = [
-            f"Non-inferiority (or equivalence) of study arm {b} versus study arm {a} is shown for this endpoint.",
-            f"Non-inferiority (or equivalence) of study arm {b} versus study arm {a} is not shown for this endpoint.",
+            f"{what} of study arm {b} versus study arm {a} is shown for this endpoint.",
+            f"{what} of study arm {b} versus study arm {a} is not shown for this endpoint.",
         ]
-        ans = {"significant": 0, "not_significant": 1}.get(rec["significance"])
+        ans = {"shown": 0, "not_shown": 1}.get(rec["ni_result"])
         return "non_inferiority_2way", opts, ans
     if rec["benefit"] in ("better", "worse", "no_difference"):
         opts = [
@@ -68,6 +69,16 @@ def options_for(rec: dict, a: str, b: str) -> tuple[str, list[str], int | None]:
     ]
     ans = {"significant": 0, "not_significant": 1}.get(rec["significance"])
     return "difference_2way", opts, ans
+
+
+def ni_kind(rec: dict) -> str:
+    """ "Equivalence" where the record posts two margins, "Non-inferiority" where it posts one, else both words."""
+    lo, hi = rec.get("ni_margin_lower"), rec.get("ni_margin_upper")
+    if lo is not None and hi is not None:
+        return "Equivalence"
+    if lo is not None or hi is not None:
+        return "Non-inferiority"
+    return "Non-inferiority (or equivalence)"
 
 
 def superiority_options(a: str, b: str) -> list[str]:
@@ -117,6 +128,9 @@ def outcome_block(o: dict) -> str:
         parts.append(f"time frame: {_clip(o['time_frame'], 200)}")
     if o.get("unit_of_measure"):
         parts.append(f"unit: {o['unit_of_measure']}")
+    if o.get("population_description"):
+        # two outcomes of one trial often differ only here ("Full analysis set - ATM negative population")
+        parts.append(f"analysis population: {_clip(o['population_description'], 250)}")
     return "; ".join(parts)
 
 
@@ -148,14 +162,18 @@ def result_text(rec: dict) -> str:
     if rec["significance_source"] == "posted_p_value":
         mod = rec["p_value_modifier"] or "="
         method = f" ({rec['statistical_method']})" if rec["statistical_method"] else ""
-        kind = " non-inferiority/equivalence" if rec["is_non_inferiority"] else ""
+        sides = "one-sided " if rec.get("p_value_sides") == 1 else ""
+        alpha_sides = {1: "one-sided ", 2: "two-sided "}.get(rec.get("alpha_sides"), "")
         p, alpha = fmt_num(rec["p_value"]), fmt_num(rec["alpha"])
-        parts.append(f"The posted{kind} analysis{method} gives p {mod} {p} at alpha {alpha}.")
+        parts.append(f"The posted analysis{method} gives a {sides}p {mod} {p} at {alpha_sides}alpha {alpha}.")
     elif rec["significance_source"] == "posted_ci":
         parts.append(
-            f"No p-value was posted; the two-sided 95% confidence interval of the estimate gives the significance "
-            f"at alpha {fmt_num(rec['alpha'])}."
+            f"The posted confidence interval of the estimate gives the significance at {fmt_num(rec['alpha'])}."
         )
+    elif rec["significance_source"] == "posted_margin":
+        margins = " and ".join(fmt_num(m) for m in (rec["ni_margin_lower"], rec["ni_margin_upper"]) if m is not None)
+        parts.append(f"The posted {ni_kind(rec).lower()} analysis is judged by its confidence interval against the "
+                     f"margin {margins}.")  # fmt: skip
     elif rec["significance_source"] == "computed_test":
         name = {"fisher_exact": "Fisher's exact test", "welch_t": "Welch's t-test"}.get(rec["computed_test"], "a test")
         parts.append(
@@ -173,15 +191,18 @@ def result_text(rec: dict) -> str:
         "unknown": "of unknown significance",
     }[rec["significance"]]
     if rec["is_non_inferiority"]:
-        parts.append(
-            f'Non-inferiority/equivalence of "{b}" versus "{a}" is {"" if sig.startswith("stat") else "not "}shown.'
-        )
+        shown = {"shown": "shown", "not_shown": "not shown"}.get(rec["ni_result"], "of unknown result")
+        parts.append(f'{ni_kind(rec)} of "{b}" versus "{a}" is {shown}.')
     else:
         s = f'The difference between "{b}" and "{a}" is {sig}'
         if rec["benefit"] in ("better", "worse"):
             rule = rec["benefit_polarity"].replace("_is_", " is ").replace("_", " ")
             if rec["direction_source"] == "estimate_with_reference":
                 rule = f"by the {rec['estimate_type']}, {rule}"
+            elif rec["direction_source"] == "estimate_favour_statement":
+                rule = f"by the {rec['estimate_type']} and the posted statement of which values favour which arm"
+            elif rec["direction_source"] == "one_sided_superiority_test":
+                rule = "by the one-sided superiority test of the experimental arm"
             num = "" if rec["significance"] == "significant" else "numerically "
             s += f'; "{b}" is {num}{rec["benefit"]} on this outcome ({rule})'
         elif rec["direction"] in ("higher", "lower"):

@@ -1,9 +1,11 @@
 """Strict counterfactual pairs: inside one trial, exactly one factor changes.
 
-- ``strict_arm`` — one outcome, two arms (treatment vs comparator, or any posted two-group comparison): the anchor
-  is arm ``a`` on the outcome, the target is arm ``b``; the label is the comparison of ``b`` against ``a``.
+- ``strict_arm`` — one outcome, two protocol arms (treatment vs comparator, or any posted comparison of two groups
+  that are two protocol arms): the anchor is arm ``a`` on the outcome, the target is arm ``b``; the label is the
+  comparison of ``b`` against ``a``. Subgroups, time points, pooled and unmapped groups are in no config.
 - ``strict_dose`` — the same, where both arms give the same single intervention at different parsed doses (same
-  unit, or both of unstated unit); ``a`` is the lower dose. Dose pairs are not repeated in ``strict_arm``.
+  unit, or both of unstated unit), or two dose cohorts of one protocol arm; ``a`` is the lower dose. Dose pairs are
+  never in ``strict_arm``.
 - ``strict_outcome`` — the same two arms, two outcome measures: the anchor is the comparison on one outcome (its
   result known), the target the comparison on another. Anchors are the first three outcomes of the arm pair
   (primary outcomes first), so a trial with many outcomes adds pairs linearly, not quadratically.
@@ -20,11 +22,11 @@ Citation: DeepImagine (arXiv 2604.23054), section on strict counterfactual pairs
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import pyarrow as pa
 
-from .comparisons import Corpus, all_comparisons, comparison, norm_title
+from .comparisons import Corpus, all_comparisons, comparison, exclusion
 from .render import arm_block, arm_value_text, options_for, outcome_block, render_pair, result_text
 
 KINDS = ("strict_arm", "strict_dose", "strict_outcome")
@@ -36,6 +38,8 @@ _SIDE = [
     ("group_id", S),
     ("title", S),
     ("description", S),
+    ("arm_id", S),
+    ("arm_title", S),
     ("arm_type", S),
     ("interventions", LS),
     ("dose_value", F),
@@ -72,8 +76,10 @@ def trial_context(trial: dict, licenses: dict[str, str]) -> dict:
 # (shared with the benchmark questions).
 COMPARISON_FIELDS = [
     ("comparison_id", S),
+    ("label_version", S),
     ("roles_source", S),
     ("dose_match", S),
+    ("group_relation", S),
     *[(f"a_{k}", t) for k, t in _SIDE],
     *[(f"b_{k}", t) for k, t in _SIDE],
     ("param_type", S),
@@ -84,8 +90,11 @@ COMPARISON_FIELDS = [
     ("p_value", F),
     ("p_value_modifier", S),
     ("p_value_raw", S),
+    ("p_value_sides", I),
+    ("p_value_sides_source", S),
     ("alpha", F),
     ("alpha_source", S),
+    ("alpha_sides", I),
     ("statistical_method", S),
     ("estimate_type", S),
     ("estimate_value", F),
@@ -93,6 +102,11 @@ COMPARISON_FIELDS = [
     ("ci_upper", F),
     ("ci_percent", F),
     ("ci_sides", S),
+    ("p_ci_check", S),
+    ("ni_margin_lower", F),
+    ("ni_margin_upper", F),
+    ("ni_margin_text", S),
+    ("ni_result", S),
     ("reference_text", S),
     ("computed_test", S),
     ("computed_p_value", F),
@@ -100,6 +114,7 @@ COMPARISON_FIELDS = [
     ("change_kind", S),
     ("significance", S),
     ("significance_source", S),
+    ("label_note", S),
     ("direction", S),
     ("direction_source", S),
     ("polarity", S),
@@ -229,30 +244,47 @@ def outcome_pair(c: Corpus, anchor: dict, target: dict, licenses: dict[str, str]
 
 
 def build_pairs(
-    tables: dict[str, pa.Table], licenses: dict[str, str] | None = None, comparisons: list[dict] | None = None
+    tables: dict[str, pa.Table],
+    licenses: dict[str, str] | None = None,
+    comparisons: list[dict] | None = None,
+    counts: dict[str, Counter] | None = None,
 ) -> dict[str, pa.Table]:
-    """kind -> table of pairs (schema ``PAIRS``), rows sorted by ``pair_id``. Pairs whose label is unknown
-    (no p-value, no per-arm values) are not kept: a pair is training signal only with a label."""
+    """kind -> table of pairs (schema ``PAIRS``), rows sorted by ``pair_id``.
+
+    Only comparisons that may make an arm pair (:func:`~deepimagine_data.pairs.comparisons.exclusion`: a known
+    answer, two protocol arms, p-value and CI that agree) are paired; a comparison of two doses of one intervention
+    goes to ``strict_dose`` only. ``counts`` (kind -> Counter) receives what each kind dropped by reason.
+    """
     c = Corpus.from_tables(tables)
     comps = comparisons if comparisons is not None else all_comparisons(c)
     licenses = licenses or {}
+    counts = counts if counts is not None else {}
+    for k in KINDS:
+        counts.setdefault(k, Counter())
     rows: dict[str, list[dict]] = {k: [] for k in KINDS}
+    usable = []
     for rec in comps:
-        if rec["significance"] == "unknown":
-            continue
+        if exclusion(rec, dose_cohorts_ok=True) is not None:
+            continue  # counted once, in the comparisons' own funnel (comparisons.label_corpus)
         kind = "strict_dose" if rec["dose_match"] else "strict_arm"
+        usable.append(rec)
         row = arm_pair(c, rec, kind, licenses)
-        if row["answer_index"] is not None:
-            rows[kind].append(row)
+        if row["answer_index"] is None:
+            counts[kind]["no_question_for_this_answer"] += 1
+            continue
+        rows[kind].append(row)
 
     groups: dict[tuple, list[dict]] = defaultdict(list)
-    for rec in comps:
-        if rec["significance"] != "unknown":
-            key = (rec["trial_id"], frozenset((norm_title(rec["a_title"]), norm_title(rec["b_title"]))))
-            groups[key].append(rec)
+    for rec in usable:
+        if rec["group_relation"] != "arms":
+            continue  # dose cohorts of one arm: the arm id cannot tell the two cohorts apart across outcomes
+        groups[(rec["trial_id"], frozenset((rec["a_arm_id"], rec["b_arm_id"])))].append(rec)
     for _, recs in sorted(groups.items(), key=lambda kv: (kv[0][0], sorted(kv[0][1]))):
-        # titles must identify the arms: two groups of one outcome with the same title are not matchable
-        if len({r["outcome_id"] for r in recs}) != len(recs) or len(recs) < 2:
+        if len(recs) < 2:
+            continue
+        if len({r["outcome_id"] for r in recs}) != len(recs):
+            # one outcome comparing the same two arms twice cannot say which comparison is the anchor
+            counts["strict_outcome"]["arm_pair_repeated_in_one_outcome"] += len(recs)
             continue
         recs.sort(
             key=lambda r: (
@@ -263,7 +295,7 @@ def build_pairs(
         first = recs[0]
         oriented = [first]
         for r in recs[1:]:
-            if norm_title(r["a_title"]) != norm_title(first["a_title"]):
+            if r["a_arm_id"] != first["a_arm_id"]:
                 # same arms, listed the other way round: re-derive the label with the anchor's roles
                 analysis = _analysis(c, r["analysis_id"])
                 r = comparison(
@@ -281,11 +313,16 @@ def build_pairs(
                 if target is anchor:
                     continue
                 row = outcome_pair(c, anchor, target, licenses)
-                if row["answer_index"] is not None:
-                    rows["strict_outcome"].append(row)
+                if row["answer_index"] is None:
+                    counts["strict_outcome"]["no_question_for_this_answer"] += 1
+                    continue
+                rows["strict_outcome"].append(row)
+
+    from ..questions import dedupe_prompts
 
     out = {}
     for k, rs in rows.items():
+        rs = dedupe_prompts(rs, "pair_id", counts[k])
         rs.sort(key=lambda r: r["pair_id"])
         out[k] = pa.Table.from_pylist(rs, schema=PAIRS)
     return out

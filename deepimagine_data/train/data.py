@@ -27,7 +27,7 @@ no pair is trained twice; pairs without a trace keep the template row. Traces of
 configs (e.g. of approx pairs) are trained as they are. A split ``traces`` lacks (it holds train only by default) is
 taken from the other configs alone.
 
->>> src = resolve_source("deepimagine/pairs", hub_dir="hub", revision="v0.1.0")  # doctest: +SKIP
+>>> src = resolve_source("deepimagine/pairs", hub_dir="hub", revision="v0.2.0")  # doctest: +SKIP
 >>> ds, stats = sft_dataset(src, ["strict_arm"], "train", limit=16)  # doctest: +SKIP
 >>> ds.column_names, stats["rows"]  # doctest: +SKIP
 (['prompt', 'completion'], 16)
