@@ -109,9 +109,13 @@ def build(config: str = "strict_arm", options: BuildOptions | None = None) -> Da
 
 
 def _balance(t: pa.Table) -> str:
-    vc = pc.value_counts(t.column("significance")).to_pylist()
+    """Shares of the answers: significance, and for non-inferiority/equivalence rows their result."""
+    from collections import Counter
+
+    rows = t.select(["is_non_inferiority", "significance", "ni_result"]).to_pylist()
+    c = Counter(f"ni_{r['ni_result']}" if r["is_non_inferiority"] else r["significance"] for r in rows)
     n = t.num_rows or 1
-    return ", ".join(f"{d['values']} {d['counts'] / n:.0%}" for d in sorted(vc, key=lambda d: d["values"]))
+    return ", ".join(f"{k} {v / n:.0%}" for k, v in sorted(c.items()))
 
 
 def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint: str) -> tuple[str, dict]:

@@ -64,7 +64,7 @@ LABEL_CHANGES = (
 
 SIDES_DEFAULT = 2
 # The fields a p-value's sidedness is read from, most specific first: the p-value's own description, the test's
-# name ("1-sided Log Rank"), then the comments about the analysis.
+# name ("1-sided Log Rank"), then the comments about the analysis. They are every free text an analysis has.
 SIDES_FIELDS = (
     "p_value_comment",
     "statistical_method",

@@ -254,21 +254,11 @@ def _flip(direction: str) -> str:
     return {"higher": "lower", "lower": "higher"}.get(direction, direction)
 
 
-_TEXT_FIELDS = (
-    "p_value_comment",
-    "statistical_method",
-    "statistical_comment",
-    "group_description",
-    "estimate_comment",
-    "non_inferiority_comment",
-)
-
-
 def read_analysis(rec: dict, analysis: dict) -> None:
     """Read what ``analysis`` states (sidedness, alpha, margin) into ``rec`` and judge it (``evidence.judge``)."""
     from ..margins import MARGIN_FIELDS, read_margin
 
-    texts = {k: analysis[k] for k in _TEXT_FIELDS}
+    texts = {k: analysis[k] for k in E.SIDES_FIELDS}  # every free text of the analysis
     sides = E.p_value_sides(texts)
     alpha, alpha_source, alpha_sides = E.stated_alpha(texts, sides.sides)
     rec.update(
