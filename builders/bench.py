@@ -49,14 +49,13 @@ def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[st
     opts = options or default_options()
     _, reports = pipeline.corpus(opts.strict)
     questions = pipeline.questions(opts.strict)
-    counts = pipeline.question_counts(opts.strict)
     funnel = pipeline.comparison_funnel("deepimagine/bench", opts.strict)
-    dropped = Counter({k: v for k, v in counts.items() if not k.startswith("_")})
+    listed = questions.filter(pc.equal(questions.column("arms_mode"), "implicit")).column("listed_comparison_ids")
     funnel.add(
-        f"questions ({counts['_comparisons_in_endpoint_questions']:,} comparisons in "
-        f"{counts['_endpoint_questions']:,} endpoint questions)",
+        f"questions ({pc.sum(pc.list_value_length(listed)).as_py() or 0:,} comparisons in {len(listed):,} endpoint "
+        "questions)",
         questions.num_rows,
-        dropped,
+        pipeline.question_counts(opts.strict),
     )
     split, assignment, deco, removed = pipeline.split_all({"questions": questions}, opts)
     pipeline.add_split_steps(funnel, split, removed)
@@ -98,7 +97,7 @@ def build(config: str = "questions", options: BuildOptions | None = None) -> Dat
 CATEGORIES = ("2-way explicit", "2-way implicit", "3-way explicit")
 
 
-def _shares(t: pa.Table) -> dict[str, dict]:
+def category_shares(t: pa.Table) -> dict[str, dict]:
     """category -> {"questions": n, "answers": counts per option} of a questions table."""
     out = {}
     for cat in CATEGORIES:
@@ -117,7 +116,7 @@ def ctopen_comparison(t: pa.Table) -> str:
     """A Markdown table: category shares and answer shares of a bench split beside CT Open's editions."""
     from deepimagine_data.ctopen import REFERENCE_COUNTS
 
-    ours = _shares(t)
+    ours = category_shares(t)
     cols = [("bench test", ours), *((f"CT Open {e}", REFERENCE_COUNTS[e]) for e in ("winter2025", "summer2025"))]
     head = "| category | " + " | ".join(f"{name}: share" for name, _ in cols) + " | "
     head += " | ".join(f"{name}: answers (option 0 / 1 / 2)" for name, _ in cols) + " |"

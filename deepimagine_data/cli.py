@@ -130,15 +130,17 @@ def cmd_build(args: argparse.Namespace) -> int:
     print()
     print(binfo["funnel"].text())
     print()
-    from .builders.bench import CATEGORIES
+    from .builders.bench import CATEGORIES, category_shares
+    from .ctopen import REFERENCE_COUNTS
 
-    test = btables["questions"]["test"]
-    cats = pc.value_counts(test.column("category")).to_pylist() if test.num_rows else []
-    shares = {d["values"]: d["counts"] for d in cats}
+    ours, winter = category_shares(btables["questions"]["test"]), REFERENCE_COUNTS["winter2025"]
+    n_ours, n_winter = (sum(v["questions"] for v in x.values()) for x in (ours, winter))
     print(
         "bench test: "
-        + ", ".join(f"{c} {shares.get(c, 0):,} ({shares.get(c, 0) / max(test.num_rows, 1):.1%})" for c in CATEGORIES)
-        + " (CT Open Winter 2025: 77.7% / 13.2% / 9.1%; the card compares answers too)"
+        + ", ".join(f"{c} {ours[c]['questions']:,} ({ours[c]['questions'] / max(n_ours, 1):.1%})" for c in CATEGORIES)
+        + " (CT Open Winter 2025: "
+        + " / ".join(f"{winter[c]['questions'] / n_winter:.1%}" for c in CATEGORIES)
+        + "; the card compares answers too)"
     )
     print()
     print(f"{'exclusion list':<24} {'ids':>6}  status")

@@ -204,6 +204,11 @@ def interval(rec: Mapping) -> Interval | None:
     return Interval(round(1.0 - pct / 100.0, 10), position)
 
 
+def _two_sided(alpha: float, alpha_sides: int) -> float:
+    """The two-sided level a stated alpha amounts to: a one-sided 0.025 is a two-sided 0.05."""
+    return min(alpha * 2 if alpha_sides == 1 else alpha, 0.999999)
+
+
 def _ci_decides(ci: Interval, alpha2: float) -> str:
     """Significance at the two-sided level ``alpha2`` from an interval at its own level: an interval that
     excludes the null at a level at least as strict as alpha2 is significant; one that includes it at a level
@@ -242,9 +247,8 @@ def p_significance(p: float, mod: str | None, sides: int, alpha: float, alpha_si
     >>> p_significance(0.9983, None, 1, 0.05, 2)  # KEYNOTE-048 PFS, pembro mono: HR 1.29 (1.09 to 1.53)
     'needs_ci'
     """
-    a2 = min(alpha * 2 if alpha_sides == 1 else alpha, 0.999999)
     if sides == 2:
-        return L.significance(p, mod, a2)
+        return L.significance(p, mod, _two_sided(alpha, alpha_sides))
     a1 = alpha if alpha_sides == 1 else alpha / 2
     lo, hi, open_hi = _bounds(p, mod)
     if hi < a1 or (open_hi and hi <= a1):
@@ -287,11 +291,11 @@ def _p_ci_check(p: float, mod: str | None, sides: int, ci: Interval | None) -> s
     if ci is None:
         return "not_checkable"
     expected = p_significance(p, mod, sides, ci.alpha, 2)
-    if expected not in ("significant", "not_significant") or ci.position == "touches":
-        return "not_checkable" if expected not in ("significant", "not_significant") else "agree"
-    if (expected == "significant") != (ci.position == "excludes"):
-        return "disagree"
-    return "agree"
+    if expected not in ("significant", "not_significant"):
+        return "not_checkable"
+    if ci.position == "touches":  # a limit on the null, as rounding leaves it, fits either reading
+        return "agree"
+    return "disagree" if (expected == "significant") != (ci.position == "excludes") else "agree"
 
 
 def judge(rec: Mapping) -> Judgement:
@@ -305,7 +309,6 @@ def judge(rec: Mapping) -> Judgement:
     >>> (j.significance, j.source, j.reason)
     ('not_significant', 'posted_ci', 'p_zero_without_modifier')
     """
-    ci = interval(rec)
     if rec.get("is_non_inferiority"):
         from .margins import Margin, margin_result
 
@@ -316,10 +319,11 @@ def judge(rec: Mapping) -> Judgement:
         res = margin_result(Margin(kind, lo_m, hi_m, "", ""), rec["ci_lower"], rec["ci_upper"])
         return Judgement("unknown", "posted_margin", None if res != "unknown" else "ci_missing", "not_checkable", res)
 
+    ci = interval(rec)
     p, mod = rec["p_value"], rec["p_value_modifier"]
     state = p_readable(p, mod)
     alpha, alpha_sides, default_alpha = rec["alpha"], rec["alpha_sides"], rec["alpha_source"] == "default"
-    alpha2 = min(alpha * 2 if alpha_sides == 1 else alpha, 0.999999)
+    alpha2 = _two_sided(alpha, alpha_sides)
     if state == "read":
         sides = rec["p_value_sides"]
         sig = p_significance(p, mod, sides, alpha, alpha_sides)

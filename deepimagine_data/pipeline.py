@@ -104,7 +104,8 @@ def _strict(strict: bool) -> tuple[dict[str, pa.Table], dict[str, Counter]]:
 
     tables, _ = corpus(strict)
     counts: dict[str, Counter] = {}
-    return build_pairs(tables, licenses(), comparisons(strict), counts), counts
+    lab = labelled(strict)
+    return build_pairs(tables, licenses(), lab.comparisons, counts, lab.corpus), counts
 
 
 def strict_pairs(strict: bool = False) -> dict[str, pa.Table]:
@@ -123,7 +124,8 @@ def _questions(strict: bool) -> tuple[pa.Table, Counter]:
 
     tables, _ = corpus(strict)
     counts: Counter = Counter()
-    return build_questions(tables, comparisons(strict), licenses(), counts), counts
+    lab = labelled(strict)
+    return build_questions(tables, lab.comparisons, licenses(), counts, lab.corpus), counts
 
 
 def questions(strict: bool = False) -> pa.Table:
@@ -192,16 +194,12 @@ def decontamination(opts: BuildOptions) -> Decontamination:
             print(
                 f"warning: CT Open {edition} pickle not loaded ({why}); its shipped id list is applied", file=sys.stderr
             )
+    user, _ = ctopen.exclusion_ids((), extra_files=opts.exclude_files)  # no edition: the user's files only
     for f in opts.exclude_files:
         from pathlib import Path
 
-        name = f"user:{Path(f).name}"
-        if name in d.lists:
-            raise ctopen.CTOpenError(
-                f"two exclusion files are named {Path(f).name}; rename one so the lists stay apart"
-            )
-        d.lists[name] = ctopen.read_id_file(f)
-        d.sources[name] = f"user file {f}"
+        d.sources[f"user:{Path(f).name}"] = f"user file {f}"
+    d.lists.update(user)
     return d
 
 

@@ -44,7 +44,7 @@ from collections import Counter, defaultdict
 import pyarrow as pa
 
 from .ctopen import question_category
-from .pairs.comparisons import COMPARATOR_TYPES, POSTED_SOURCES, Corpus, exclusion
+from .pairs.comparisons import COMPARATOR_TYPES, Corpus, exclusion
 from .pairs.render import (
     _clip,
     arm_block,
@@ -166,10 +166,12 @@ def build_questions(
     comparisons: list[dict],
     licenses: dict[str, str] | None = None,
     counts: Counter | None = None,
+    corpus: Corpus | None = None,
 ) -> pa.Table:
     """One table of questions (schema ``QUESTIONS``) from the comparisons, sorted by ``question_id``; ``counts``
-    receives the dropped comparisons and questions by reason (and ``kept:*`` for what was asked)."""
-    c = Corpus.from_tables(tables)
+    receives the comparisons and questions dropped at this step, by reason; ``corpus`` is ``tables`` indexed once
+    already."""
+    c = corpus if corpus is not None else Corpus.from_tables(tables)
     licenses = licenses or {}
     counts = counts if counts is not None else Counter()
     tmpl, sha = _template()
@@ -181,7 +183,7 @@ def build_questions(
     usable: dict[str, list[dict]] = defaultdict(list)
     incomplete: set[str] = set()
     for r in comparisons:
-        if r["significance_source"] not in POSTED_SOURCES and r["analysis_id"] is None:
+        if r["analysis_id"] is None:  # a test of the package's own on per-arm values, not a posted answer
             if exclusion(r, dose_cohorts_ok=True) is None:
                 counts["per_arm_test_not_a_posted_analysis"] += 1
             continue
@@ -282,9 +284,6 @@ def build_questions(
             rows.append(row)
     rows = one_source_per_trial(rows, counts)
     rows = dedupe_prompts(rows, "question_id", counts)
-    n_endpoint = [r for r in rows if r["meta_label"] in ("no_arm", "no_distinguishable_arm")]
-    counts["_comparisons_in_endpoint_questions"] = sum(len(r["listed_comparison_ids"]) for r in n_endpoint)
-    counts["_endpoint_questions"] = len(n_endpoint)
     rows.sort(key=lambda r: r["question_id"])
     return pa.Table.from_pylist(rows, schema=QUESTIONS)
 

@@ -177,7 +177,7 @@ def test_outcome_pair_reoriented_to_anchor_roles():
         a_code, b_code = anchor_cmp.rsplit(":", 1)[1].split("|")
         ao = r["anchor_outcome_id"]
         # the same protocol arm is "a" (and "b") on the anchor's outcome and on the target's
-        assert c.arm_link[f"{ao}:{a_code}"] == r["a_arm_id"] and c.arm_link[f"{ao}:{b_code}"] == r["b_arm_id"]
+        assert c.links[f"{ao}:{a_code}"].arm_id == r["a_arm_id"] and c.links[f"{ao}:{b_code}"].arm_id == r["b_arm_id"]
     assert flipped > 0
 
 

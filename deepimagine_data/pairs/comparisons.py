@@ -76,15 +76,9 @@ class Corpus:
     groups_by_outcome: dict[str, list[str]]
     measurements: dict[str, list[dict]]  # group_id -> measurement rows
     analyses: dict[str, list[dict]]  # outcome_id -> analysis rows
-    links: dict = field(default_factory=dict)  # result group_id -> arms.ArmLink
+    links: dict = field(default_factory=dict)  # result group_id -> arms.ArmLink (its protocol arm, or none)
     # trial_id -> agents given at two or more non-zero doses (a dose-ranging trial of that agent)
     dose_ranging: dict[str, set[str]] = field(default_factory=dict)
-    protocol_arms: dict[str, dict] = field(default_factory=dict)  # protocol arm group_id -> row
-
-    @property
-    def arm_link(self) -> dict[str, str]:
-        """result group_id -> protocol arm group_id, for the groups that map to one."""
-        return {g: lk.arm_id for g, lk in self.links.items() if lk.arm_id is not None}
 
     @classmethod
     def from_tables(cls, tables: dict[str, pa.Table]) -> Corpus:
@@ -141,7 +135,7 @@ class Corpus:
             if r["group_type"] == "arm" and len(agents) == 1 and r["dose_value"] and "placebo" not in agents:
                 doses[r["trial_id"]][next(iter(agents))].add(r["dose_value"])
         ranging = {t: {a for a, d in by.items() if len(d) >= 2} for t, by in doses.items()}
-        return cls(trials, outcomes, groups, dict(by_outcome), dict(meas), dict(an), links, ranging, by_id)
+        return cls(trials, outcomes, groups, dict(by_outcome), dict(meas), dict(an), links, ranging)
 
 
 def arm_value(rows: list[dict]) -> L.ArmValue | None:
@@ -176,7 +170,7 @@ def roles(c: Corpus, gid1: str, gid2: str, analysis: dict | None = None) -> tupl
     if c1 != c2:
         return (gid1, gid2, "title") if c1 else (gid2, gid1, "title")
     if analysis is not None:
-        ref = _reference(tuple(analysis[f] for f in L.REFERENCE_FIELDS), (g1["title"], g2["title"]))
+        ref = _reference(_reference_texts(analysis), (g1["title"], g2["title"]))
         if ref is not None:
             return (gid1, gid2, "estimate_text") if ref.reference == 0 else (gid2, gid1, "estimate_text")
     return gid2, gid1, "listed_order"
@@ -242,6 +236,12 @@ def dose_match(g1: dict, g2: dict, ranging: set[str] | frozenset[str] = frozense
     if s1 is not None and s1 == s2 and "placebo" not in s1 and (s1 or (not a1 and not a2)):
         return "title"
     return None
+
+
+def _reference_texts(analysis: dict) -> tuple[str | None, ...]:
+    """The texts of an analysis that may order its two groups or say which values favour which (hashable, so the
+    readers below cache per analysis)."""
+    return tuple(analysis[f] for f in L.REFERENCE_FIELDS)
 
 
 @cache
@@ -379,7 +379,7 @@ def comparison(
     if va and vb and va.param_type == vb.param_type:
         direction, source = L.value_direction(va.value, vb.value), "per_arm_values"
     elif analysis is not None and analysis["estimate_value"] is not None:
-        ref = _reference(tuple(analysis[f] for f in L.REFERENCE_FIELDS), (ga["title"], gb["title"]))
+        ref = _reference(_reference_texts(analysis), (ga["title"], gb["title"]))
         est = L.estimate_direction(
             analysis["estimate_value"], analysis["ci_lower"], analysis["ci_upper"], analysis["estimate_type"]
         )
@@ -392,7 +392,7 @@ def comparison(
     rec["benefit_polarity"] = eff_pol
     rec["benefit"] = L.benefit(direction, eff_pol)
     if analysis is not None and source != "per_arm_values":
-        fav = _favour(tuple(analysis[f] for f in L.REFERENCE_FIELDS), (ga["title"], gb["title"]), rec)
+        fav = _favour(_reference_texts(analysis), (ga["title"], gb["title"]), rec)
         if fav is not None:
             said, text = fav
             if rec["benefit"] == "unknown":
@@ -541,10 +541,12 @@ def _compatible(recs: list[dict]) -> bool:
 
 @dataclass
 class Labelled:
-    """Every comparison of a corpus and what the steps that made them kept and dropped."""
+    """Every comparison of a corpus, what the steps that made them kept and dropped, and the corpus itself (the
+    pairs and the questions are built from it too)."""
 
     comparisons: list[dict]
     steps: list[tuple[str, int, Counter]]  # (step, kept, dropped by reason)
+    corpus: Corpus
 
 
 def posted_comparisons(c: Corpus, counts: Counter | None = None) -> list[dict]:
@@ -571,8 +573,6 @@ def posted_comparisons(c: Corpus, counts: Counter | None = None) -> list[dict]:
             a, b, src = roles(c, g1, g2, rs[0])
             recs = [comparison(c, outcome_id, a, b, src, r, len(rs)) for r in rs]
             known = [r for r in recs if answer_known(r)]
-            if len(rs) > 1:
-                counts["pairs_with_several_analyses"] += 1
             if len(known) > 1 and not _compatible(known):
                 counts["analyses_disagree"] += 1
                 continue
@@ -583,10 +583,10 @@ def posted_comparisons(c: Corpus, counts: Counter | None = None) -> list[dict]:
     return out
 
 
-def computed_comparisons(c: Corpus, posted: list[dict]) -> list[dict]:
-    """Comparisons from per-arm values where no analysis was posted for that pair of groups."""
-    have = {(r["outcome_id"], frozenset((r["a_group_id"], r["b_group_id"]))) for r in posted}
-    have |= {
+def computed_comparisons(c: Corpus) -> list[dict]:
+    """Comparisons from per-arm values where no analysis was posted for that pair of groups (posted analyses that
+    were dropped, their answers disagreeing, are not replaced by a test of the package's own)."""
+    have = {
         (oid, frozenset(r["group_ids"]))
         for oid, rows in c.analyses.items()
         for r in rows
@@ -607,42 +607,36 @@ def computed_comparisons(c: Corpus, posted: list[dict]) -> list[dict]:
 
 def label_corpus(c: Corpus) -> Labelled:
     """Every labelled comparison of ``c`` (posted analyses first, then per-arm tests) and the funnel of the
-    steps: analyses -> two-group comparisons -> comparisons with a known answer -> arm comparisons."""
+    steps: analyses -> two-group comparisons -> comparisons with a known answer -> arm comparisons -> p/CI agree,
+    each step's drops being :func:`exclusion`'s reasons (dose cohorts of one arm kept: ``strict_dose`` keeps them)."""
     n_analyses = sum(len(v) for v in c.analyses.values())
     drops: Counter = Counter()
     posted = posted_comparisons(c, drops)
-    computed = computed_comparisons(c, posted)
+    computed = computed_comparisons(c)
     comps = posted + computed
     analysis_drops = Counter({k: v for k, v in drops.items() if k.startswith("analysis_")})
     pair_drops = Counter({"analyses_disagree": drops["analyses_disagree"]}) if drops["analyses_disagree"] else Counter()
-    kept_analyses = n_analyses - sum(analysis_drops.values())
-    labelled = Counter()
+    by_step: dict[str, Counter] = defaultdict(Counter)
     for r in comps:
-        if not answer_known(r):
-            labelled[r["label_note"] or "unknown"] += 1
-    n_known = len(comps) - sum(labelled.values())
-    arms = Counter(
-        r["group_relation"] for r in comps if answer_known(r) and r["group_relation"] != "arms" and not dose_cohorts(r)
-    )
-    checked = Counter(
-        "p_and_ci_disagree"
-        for r in comps
-        if answer_known(r) and (r["group_relation"] == "arms" or dose_cohorts(r)) and r["p_ci_check"] == "disagree"
-    )
-    n_arms = n_known - sum(arms.values())
+        why = exclusion(r, dose_cohorts_ok=True)
+        if why is not None:
+            step, _, reason = why.partition(":")
+            by_step[step][reason or step] += 1
+    n_known = len(comps) - sum(by_step["label_unknown"].values())
+    n_arms = n_known - sum(by_step["not_two_arms"].values())
     steps = [
-        ("posted analyses of two groups", kept_analyses, analysis_drops),
+        ("posted analyses of two groups", n_analyses - sum(analysis_drops.values()), analysis_drops),
         (
             f"comparisons ({len(posted):,} posted + {len(computed):,} per-arm; "
             f"{drops['several_analyses_merged']:,} agreeing analyses merged)",
             len(comps),
             pair_drops,
         ),
-        ("answer known from the record", n_known, labelled),
-        ("two protocol arms (or dose cohorts of one arm)", n_arms, arms),
-        ("p-value and CI agree", n_arms - sum(checked.values()), checked),
+        ("answer known from the record", n_known, by_step["label_unknown"]),
+        ("two protocol arms (or dose cohorts of one arm)", n_arms, by_step["not_two_arms"]),
+        ("p-value and CI agree", n_arms - sum(by_step["p_and_ci_disagree"].values()), by_step["p_and_ci_disagree"]),
     ]
-    return Labelled(comps, steps)
+    return Labelled(comps, steps, c)
 
 
 def all_comparisons(c: Corpus) -> list[dict]:

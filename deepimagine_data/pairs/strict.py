@@ -248,14 +248,16 @@ def build_pairs(
     licenses: dict[str, str] | None = None,
     comparisons: list[dict] | None = None,
     counts: dict[str, Counter] | None = None,
+    corpus: Corpus | None = None,
 ) -> dict[str, pa.Table]:
     """kind -> table of pairs (schema ``PAIRS``), rows sorted by ``pair_id``.
 
     Only comparisons that may make an arm pair (:func:`~deepimagine_data.pairs.comparisons.exclusion`: a known
     answer, two protocol arms, p-value and CI that agree) are paired; a comparison of two doses of one intervention
-    goes to ``strict_dose`` only. ``counts`` (kind -> Counter) receives what each kind dropped by reason.
+    goes to ``strict_dose`` only. ``counts`` (kind -> Counter) receives what each kind dropped by reason;
+    ``corpus`` is ``tables`` indexed once already (:class:`~deepimagine_data.pairs.comparisons.Labelled`).
     """
-    c = Corpus.from_tables(tables)
+    c = corpus if corpus is not None else Corpus.from_tables(tables)
     comps = comparisons if comparisons is not None else all_comparisons(c)
     licenses = licenses or {}
     counts = counts if counts is not None else {}
