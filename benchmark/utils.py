@@ -33,7 +33,13 @@ from string import Template
 import numpy as np
 
 from deepimagine_data.scoring.decision import CLIP, parse_decision
-from deepimagine_data.scoring.metrics import Scored, evaluate_runs, unreadable_prediction
+from deepimagine_data.scoring.metrics import (
+    BOOTSTRAP_RESAMPLES,
+    BOOTSTRAP_SEED,
+    Scored,
+    evaluate_runs,
+    unreadable_prediction,
+)
 
 ENV_HUB = "DEEPIMAGINE_HUB_DIR"
 PAIR_CONFIGS = ("strict_arm", "strict_dose", "strict_outcome")
@@ -72,8 +78,9 @@ LL_SUFFIX = "\n\nAnswer with the number of the statement that holds.\nAnswer:"
 
 
 def _clip(text: str, n: int) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
-    return text if len(text) <= n else text[: n - 1].rstrip() + "…"
+    from deepimagine_data.pairs.render import clean_text, clip
+
+    return clip(clean_text(text), n)
 
 
 def _ctopen_arm(arm: dict) -> str:
@@ -340,8 +347,20 @@ def decision_filter(resps, docs) -> list[list[dict]]:
 
 
 # --- metrics ---------------------------------------------------------------------------------------------------
+#
+# What lm-eval shows, and what it cannot. Each task reports CT Open's five figures (``balanced_accuracy`` ...
+# ``ece``, computed by deepimagine_data.scoring.metrics.evaluate_runs, the scorer's own code) and, as ten more
+# metrics, their 95% trial-clustered bootstrap interval: ``<metric>_ci95_low`` and ``<metric>_ci95_high`` (the
+# scorer's bootstrap: 1000 resamples of the trials, seed 0, whatever lm-eval's --bootstrap_iters says; the numbers
+# equal `deepimagine score --json`'s ``<metric>_ci95`` on the --log_samples file). lm-eval's own Stderr column stays
+# "N/A" for all of them: lm-eval 0.4.13 computes a stderr only for its own aggregation functions (``mean`` and
+# ``acc_all`` in closed form; ``median``, ``f1``, ``mcc``, ``perplexity``, ``bleu``, ... by bootstrap), matched by
+# identity against a list local to ``lm_eval.api.metrics.stderr_for_metric`` that no registry call extends, and its
+# bootstrap resamples documents independently, which would ignore that the questions of one trial move together.
+# ``unparseable`` (aggregation ``mean``) gets lm-eval's closed-form stderr (documents taken as independent).
 
 METRICS = ("balanced_accuracy", "macro_f1", "cross_entropy", "brier", "ece")
+INTERVAL_METRICS = tuple(f"{m}_ci95_{end}" for m in METRICS for end in ("low", "high"))
 
 
 def _ctopen_normalized(values) -> tuple[float, ...]:
@@ -354,18 +373,29 @@ def _ctopen_normalized(values) -> tuple[float, ...]:
 
 def _item(doc: dict, probabilities) -> dict:
     n = len(doc["options"])
+    trial = doc.get("nct_id")  # the scorer's Question.trial: the bootstrap resamples trials
     if probabilities is None:
-        s = unreadable_prediction(doc["category"], doc["answer_index"], n)
+        s = unreadable_prediction(doc["category"], doc["answer_index"], n, trial)
     else:
-        s = Scored(doc["category"], doc["answer_index"], _ctopen_normalized(probabilities))
-    return {"category": s.category, "answer": s.answer, "probabilities": list(s.probabilities), "readable": s.readable}
+        s = Scored(doc["category"], doc["answer_index"], _ctopen_normalized(probabilities), cluster=trial)
+    return {
+        "category": s.category,
+        "answer": s.answer,
+        "probabilities": list(s.probabilities),
+        "readable": s.readable,
+        "cluster": s.cluster,
+    }
+
+
+def _per_metric(item: dict) -> dict:
+    return dict.fromkeys((*METRICS, *INTERVAL_METRICS), item)
 
 
 def process_results_generate(doc: dict, results: list) -> dict:
     """Per doc: the scored item under every metric (the aggregations need the whole set) and ``unparseable``."""
     decision = results[0]
     item = _item(doc, decision["probabilities"])
-    return {**dict.fromkeys(METRICS, item), "unparseable": float(decision["probabilities"] is None)}
+    return {**_per_metric(item), "unparseable": float(decision["probabilities"] is None)}
 
 
 def softmax(lls) -> list[float]:
@@ -378,31 +408,60 @@ def softmax(lls) -> list[float]:
 
 def process_results_ll(doc: dict, results: list) -> dict:
     """Per doc of a ``_ll`` task: ``results`` is one ``(loglikelihood, is_greedy)`` per option."""
-    item = _item(doc, softmax([float(r[0]) for r in results]))
-    return dict.fromkeys(METRICS, item)
+    return _per_metric(_item(doc, softmax([float(r[0]) for r in results])))
 
 
-def _overall(items: list[dict], metric: str) -> float:
-    scored = [Scored(x["category"], x["answer"], tuple(x["probabilities"]), x["readable"]) for x in items]
-    return evaluate_runs([scored])["overall"][metric]
+@lru_cache(maxsize=8)
+def _evaluated(items: tuple) -> dict:
+    # lm-eval hands every metric its own list of the same items: one evaluation (and one bootstrap) per task
+    scored = [Scored(c, a, p, r, k) for c, a, p, r, k in items]
+    return evaluate_runs([scored], bootstrap=BOOTSTRAP_RESAMPLES, seed=BOOTSTRAP_SEED)["overall"]
+
+
+def _overall(items: list[dict]) -> dict:
+    key = tuple((x["category"], x["answer"], tuple(x["probabilities"]), x["readable"], x.get("cluster")) for x in items)
+    return _evaluated(key)
 
 
 def agg_balanced_accuracy(items: list[dict]) -> float:
-    """CT Open's balanced accuracy (3-way collapsed to significant / not), per category, then the category mean."""
-    return _overall(items, "balanced_accuracy")
+    """CT Open's balanced accuracy (3-way collapsed to significant / not), per category, then the category mean
+    (overall's rule: categories under 30 questions are left out unless none has 30)."""
+    return _overall(items)["balanced_accuracy"]
 
 
 def agg_macro_f1(items: list[dict]) -> float:
-    return _overall(items, "macro_f1")
+    return _overall(items)["macro_f1"]
 
 
 def agg_cross_entropy(items: list[dict]) -> float:
-    return _overall(items, "cross_entropy")
+    return _overall(items)["cross_entropy"]
 
 
 def agg_brier(items: list[dict]) -> float:
-    return _overall(items, "brier")
+    return _overall(items)["brier"]
 
 
 def agg_ece(items: list[dict]) -> float:
-    return _overall(items, "ece")
+    return _overall(items)["ece"]
+
+
+def _interval_end(metric: str, end: int):
+    def agg(items: list[dict]) -> float:
+        ci = _overall(items)[f"{metric}_ci95"]
+        return math.nan if ci is None else ci[end]
+
+    agg.__name__ = agg.__qualname__ = f"agg_{metric}_ci95_{('low', 'high')[end]}"
+    agg.__doc__ = f"The {('lower', 'upper')[end]} end of overall {metric}'s 95% trial-clustered bootstrap interval."
+    return agg
+
+
+agg_balanced_accuracy_ci95_low = _interval_end("balanced_accuracy", 0)
+agg_balanced_accuracy_ci95_high = _interval_end("balanced_accuracy", 1)
+agg_macro_f1_ci95_low = _interval_end("macro_f1", 0)
+agg_macro_f1_ci95_high = _interval_end("macro_f1", 1)
+agg_cross_entropy_ci95_low = _interval_end("cross_entropy", 0)
+agg_cross_entropy_ci95_high = _interval_end("cross_entropy", 1)
+agg_brier_ci95_low = _interval_end("brier", 0)
+agg_brier_ci95_high = _interval_end("brier", 1)
+agg_ece_ci95_low = _interval_end("ece", 0)
+agg_ece_ci95_high = _interval_end("ece", 1)

@@ -25,7 +25,7 @@ from datasets import DatasetDict, Features
 from deepimagine_data import __version__
 from deepimagine_data.builder_kit import CITATION, card_template, to_dataset_dict, write_corpus
 from deepimagine_data.pipeline import BuildOptions, default_options
-from deepimagine_data.questions import QUESTIONS
+from deepimagine_data.questions import QUESTIONS, cap_per_trial
 
 _NAME = "deepimagine/bench"
 _DESCRIPTION = (
@@ -36,7 +36,7 @@ _CITATION = CITATION
 _LICENSE = "other"
 _HOMEPAGE = "https://clinicaltrials.gov"
 SOURCE_VERSION = "embedded-snapshot-1"
-VERSION = "0.2.0"
+VERSION = "0.3.0"
 CONFIGS = ["questions"]
 SPLITS = ["train", "validation", "test"]
 FEATURES: dict[str, Features] = {"questions": Features.from_arrow_schema(QUESTIONS)}
@@ -58,8 +58,17 @@ def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[st
         pipeline.question_counts(opts.strict),
     )
     split, assignment, deco, removed = pipeline.split_all({"questions": questions}, opts)
+    test = split["questions"]["test"]
+    split["questions"]["test"], capped = cap_per_trial(test, opts.bench_max_per_trial)
+    cap = opts.bench_max_per_trial
+    funnel.add(
+        f"test split: at most {cap} questions per trial" if cap else "test split: no cap on questions per trial",
+        split["questions"]["test"].num_rows,
+        capped,
+    )
     pipeline.add_split_steps(funnel, split, removed)
     return split, {
+        "max_per_trial": opts.bench_max_per_trial,
         "reports": reports,
         "assignment": assignment,
         "decontamination": deco,
@@ -135,6 +144,48 @@ def ctopen_comparison(t: pa.Table) -> str:
     return "\n".join(lines)
 
 
+def scoring_rule() -> str:
+    """How the scorer reports figures on this bench (from its own constants)."""
+    from deepimagine_data.scoring.metrics import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, MIN_CATEGORY_QUESTIONS
+
+    return (
+        "`deepimagine score --benchmark deepimagine --predictions FILE` (or the lm-eval task `deepimagine_bench`) "
+        "reports CT Open's metrics per category with the number of questions and trials, each with a 95% interval "
+        f"from a trial-clustered bootstrap ({BOOTSTRAP_RESAMPLES:,} resamples of the trials with replacement, seed "
+        f"{BOOTSTRAP_SEED}, percentile interval; a trial's questions move together). Overall is the plain mean of "
+        f"the categories with at least {MIN_CATEGORY_QUESTIONS} questions; a smaller category is reported but left "
+        "out of it. With a few trials per category, read every figure with its interval."
+    )
+
+
+def contamination(test: pa.Table, info: dict) -> str:
+    """Which models the test split is clean for, from the dates it was built with."""
+    a = info["assignment"]
+    start = a.cutoffs.test_start
+    dates = sorted(d for d in test.column("results_first_posted_date").to_pylist() if d is not None)
+    latest = max((d for d in a.date.values() if d is not None), default=None)
+    span = f" (first {dates[0]}, last {dates[-1]})" if dates else ""
+    cap = info.get("max_per_trial")
+    return (
+        f"The `test` split holds {test.num_rows:,} questions from "
+        f"{pc.count_distinct(test.column('trial_id')).as_py() if test.num_rows else 0:,} trials whose results were "
+        f"first posted on ClinicalTrials.gov from {start}{span}"
+        + (f", at most {cap} questions per trial" if cap else "")
+        + f". **It is clean for a model whose training data ends before {start}**: such a model cannot have read "
+        "these results in the registry. Results can appear earlier elsewhere (a journal article or a conference "
+        "abstract before the registry posting), so the date bounds the registry, not the literature. A model "
+        "trained on later data may have seen them: the leaderboard flags such submissions "
+        "(`training_cutoff_after_benchmark`). For such a model, build a test split after its cutoff from a newer "
+        "registry snapshot, e.g. `deepimagine build --validation-start 2025-01-01 --test-start 2025-07-01`"
+        + (
+            f"; the data this release was built from ends at {latest} (its latest results-posted date), so a "
+            "later split needs registry data newer than that."
+            if latest
+            else "."
+        )
+    )
+
+
 def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint: str) -> tuple[str, dict]:
     from deepimagine_data.cards.common import split_corpus_fields
 
@@ -144,6 +195,11 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
         if not t.num_rows:
             rows.append(f"| {split} | - | 0 | 0 | - |")
             continue
+        per_trial = Counter(t.column("trial_id").to_pylist())
+        rows.append(
+            f"| **{split}** | **all** (at most {max(per_trial.values())} per trial) | **{t.num_rows:,}** | "
+            f"**{len(per_trial):,}** | |"
+        )
         for cat in CATEGORIES:
             s = t.filter(pc.equal(t.column("category"), cat))
             n_trials = pc.count_distinct(s.column("trial_id")).as_py() if s.num_rows else 0
@@ -161,6 +217,8 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
         version=VERSION,
         count_rows="\n".join(rows),
         ctopen_rows=ctopen_comparison(tables["questions"]["test"]),
+        contamination=contamination(tables["questions"]["test"], info),
+        scoring=scoring_rule(),
         citation=_CITATION,
         package_version=__version__,
         fingerprint=fingerprint,

@@ -16,6 +16,7 @@ Example record (config ``strict_dose``; MBNMAdose ``alog_pcfb``, trial NCT002864
 
 from __future__ import annotations
 
+import math
 import os
 
 import pyarrow as pa
@@ -38,7 +39,7 @@ _CITATION = CITATION
 _LICENSE = "other"  # per-source licenses in the `license` column and the card
 _HOMEPAGE = "https://clinicaltrials.gov"
 SOURCE_VERSION = "embedded-snapshot-1"
-VERSION = "0.2.0"
+VERSION = "0.3.0"
 APPROX_CONFIGS = ["approx", "pathways"]
 CONFIGS = [*KINDS, *APPROX_CONFIGS]
 SPLITS = ["train", "validation", "test"]
@@ -67,9 +68,9 @@ def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[st
 
     opts = options or default_options()
     _, reports = pipeline.corpus(opts.strict)
-    configs = dict(pipeline.strict_pairs(opts.strict))
+    configs = dict(pipeline.strict_pairs(opts.strict, opts.targets))
     funnel = pipeline.comparison_funnel("deepimagine/pairs", opts.strict)
-    for kind, dropped in pipeline.strict_pair_counts(opts.strict).items():
+    for kind, dropped in pipeline.strict_pair_counts(opts.strict, opts.targets).items():
         funnel.add(f"{kind} pairs", configs[kind].num_rows, dropped)
     approx = None
     if opts.approx is not None:
@@ -136,6 +137,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
         version=VERSION,
         meaning_rows="\n".join(f"| `{k}` | {v} |" for k, v in _MEANING.items() if k in tables),
         approx_section=_approx_section(tables, info.get("approx")),
+        targets_section=targets_section(tables),
         count_rows="\n".join(rows),
         citation=_CITATION,
         package_version=__version__,
@@ -150,6 +152,43 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
         "size_categories": ["10K<n<100K"],
     }
     return body, meta
+
+
+def targets_section(tables: dict[str, dict[str, pa.Table]]) -> str:
+    """The decision-target rule of this build and what it means for cross-entropy."""
+    from collections import Counter
+
+    from deepimagine_data.pairs.render import TargetRule
+
+    rules = Counter(r for by in tables.values() for t in by.values() for r in t.column("target_rule").to_pylist())
+    names = ", ".join(f"`{k}`" for k in sorted(rules)) or "-"
+    rule = TargetRule.parse(sorted(rules)[0]) if len(rules) == 1 else TargetRule()
+    accs = (0.5, 0.6, 0.7, 0.8, 0.9)
+    onehot = TargetRule(0.0)
+    lines = [
+        f"Decision targets of this build: {names} (`target_rule` column). `smooth:EPS` puts `1 - EPS` on the known "
+        "answer and shares `EPS` equally among the other options; `onehot` is `smooth:0`. The known answer always "
+        "keeps the highest probability, so accuracy-type metrics read the same label. Choose another rule at build "
+        "time (`deepimagine build --targets onehot|smooth:EPS`) or at training time without a rebuild "
+        "(`deepimagine train sft --targets ...`); the run record says which rule trained the model.",
+        "",
+        "Why not one-hot: a model that learns to reproduce the targets states their confidence. CT Open's "
+        "cross-entropy of such a model, by how often its chosen option is right (uniform guess: "
+        f"{math.log(2):.2f} for 2 options, {math.log(3):.2f} for 3):",
+        "",
+        "| targets | options | " + " | ".join(f"right {a:.0%}" for a in accs) + " |",
+        "|---|---:|" + "---:|" * len(accs),
+    ]
+    for r in (rule, onehot):
+        for n in (2, 3):
+            ce = " | ".join(f"{r.expected_cross_entropy(n, a):.2f}" for a in accs)
+            lines.append(f"| `{r.name}` | {n} | {ce} |")
+    lines += [
+        "",
+        "The default `smooth:0.2` keeps a model that is right 60-70% of the time near a uniform guess on 2-way "
+        "questions and far from one-hot's ~10; GRPO's `--reward brier` is the calibration-sensitive reward.",
+    ]
+    return "\n".join(lines)
 
 
 def _approx_section(tables: dict[str, dict[str, pa.Table]], approx) -> str:

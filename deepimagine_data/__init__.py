@@ -5,4 +5,4 @@ changing one factor at a time. This package reads real trials with posted result
 builds counterfactual pairs and benchmark questions from them, and publishes them as Hugging Face datasets.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -76,6 +76,8 @@ def _build_options(args: argparse.Namespace):
         exclude_files=tuple(str(p) for p in args.exclude),
         strict=args.strict,
         approx=approx,
+        targets=args.targets,
+        bench_max_per_trial=args.bench_max_per_trial or None,
     )
 
 
@@ -177,6 +179,8 @@ def cmd_tasks_path(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .pairs.render import DEFAULT_TARGETS
+
     p = argparse.ArgumentParser(
         prog="deepimagine",
         description="Data and benchmarks for predicting clinical-trial outcomes by counterfactual imagining.",
@@ -289,6 +293,18 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help="a file of NCT ids (one per line, or CSV/JSONL with nct_id) removed from training splits; repeatable",
+    )
+    b.add_argument(
+        "--targets",
+        default=DEFAULT_TARGETS,
+        help="probabilities of the decision line in the pairs' completions: smooth:EPS (1-EPS on the known answer, "
+        f"EPS shared by the other options; 0 <= EPS < 0.5) or onehot (default {DEFAULT_TARGETS})",
+    )
+    b.add_argument(
+        "--bench-max-per-trial",
+        type=int,
+        default=10,
+        help="questions of one trial kept in the bench test split (default 10; 0: no cap)",
     )
     g = b.add_argument_group("approximate pairs and pathways")
     g.add_argument("--no-approx", action="store_true", help="build without the approx and pathways configs")

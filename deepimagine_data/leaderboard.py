@@ -13,6 +13,14 @@ deepimagine/leaderboard --version X`` publishes it as is.
 ``deepimagine leaderboard --out DIR`` renders the store as ``DIR/index.html`` (self-contained: inline CSS, JS and SVG,
 a sortable table per benchmark and edition, a calibration plot per submission) and ``DIR/leaderboard.md``.
 
+Every stored figure has its 95% interval (``<metric>_ci95_low`` / ``<metric>_ci95_high``, the scorer's trial-clustered
+bootstrap: :data:`~deepimagine_data.scoring.metrics.BOOTSTRAP_RESAMPLES` resamples of the trials, seed
+:data:`~deepimagine_data.scoring.metrics.BOOTSTRAP_SEED`), and each row its ``trials`` and whether the category is part
+of ``overall`` (``in_overall``: categories under
+:data:`~deepimagine_data.scoring.metrics.MIN_CATEGORY_QUESTIONS` questions are not). The page shows each interval
+under its figure, the Markdown beside it (``0.6123 (0.550–0.670)``). A store written before these columns existed
+reads with them empty (null), and its entries are shown without intervals.
+
 >>> sub = submit(["run1.jsonl"], benchmark="ctopen", edition="winter2025", model_name="my-model",
 ...              model_revision="abc123", training_cutoff="2024-06-30", store="leaderboard")  # doctest: +SKIP
 >>> sub.submission_id[:12], sub.results["overall"]["balanced_accuracy"]  # doctest: +SKIP
@@ -44,7 +52,16 @@ import pyarrow.compute as pc
 from . import __version__
 from .fsutil import sha256_file
 from .scoring.decision import DecisionError, ctopen_literal, ctopen_probabilities
-from .scoring.metrics import CATEGORIES, METRICS, Scored, reliability
+from .scoring.metrics import (
+    BOOTSTRAP_RESAMPLES,
+    BOOTSTRAP_SEED,
+    CATEGORIES,
+    CI_LEVEL,
+    METRICS,
+    MIN_CATEGORY_QUESTIONS,
+    Scored,
+    reliability,
+)
 from .scoring.questions import EDITIONS, Question, load_questions
 from .scoring.submission import SubmissionError, check, read_predictions, score, scored
 
@@ -110,8 +127,16 @@ SCHEMA = pa.schema(
         ("questions_sha256", pa.string()),
         ("notes", pa.string()),
         ("scorer_version", pa.string()),
+        # added with the intervals; a store written before them reads them as null (see read_store)
+        ("trials", pa.int64()),
+        ("in_overall", pa.bool_()),
+        *[(f"{m}_ci95_{end}", pa.float64()) for m in METRICS for end in ("low", "high")],
+        ("bootstrap_resamples", pa.int64()),
+        ("bootstrap_seed", pa.int64()),
     ]
 )
+INTERVAL_COLUMNS = ("trials", "in_overall", *(f"{m}_ci95_{e}" for m in METRICS for e in ("low", "high")),
+                    "bootstrap_resamples", "bootstrap_seed")  # fmt: skip
 
 
 class LeaderboardError(ValueError):
@@ -357,6 +382,9 @@ def read_store(store: str | os.PathLike = DEFAULT_STORE) -> pa.Table:
         return SCHEMA.empty_table()
     try:
         table = read_config(folder, CONFIG, SPLIT)
+        for name in INTERVAL_COLUMNS:  # a store from before the intervals: the columns are there, empty
+            if name not in table.column_names:
+                table = table.append_column(SCHEMA.field(name), pa.nulls(table.num_rows, SCHEMA.field(name).type))
         return table.select(SCHEMA.names).cast(SCHEMA)
     except (KeyError, ValueError, pa.ArrowException) as e:
         raise LeaderboardError(f"{folder}: not a leaderboard store of this version ({e})") from None
@@ -380,14 +408,34 @@ def _locked(store: Path) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def _rows(sid: str, meta: Metadata, results: dict, runs: list[list[Scored]], hashes: list[str], qsha: str) -> list:
+def _interval_columns(r: dict) -> dict[str, float | None]:
+    """``<metric>_ci95_low`` / ``_high`` of a results entry (null when the scorer computed no interval)."""
+    out: dict[str, float | None] = {}
+    for m in METRICS:
+        ci = r.get(f"{m}_ci95")
+        out[f"{m}_ci95_low"] = None if ci is None else float(ci[0])
+        out[f"{m}_ci95_high"] = None if ci is None else float(ci[1])
+    return out
+
+
+def _rows(
+    sid: str,
+    meta: Metadata,
+    report,
+    runs: list[list[Scored]],
+    hashes: list[str],
+    qsha: str,
+) -> list:
+    results = report.results
+    made_of = results["overall"]["categories"]
     rows = []
     for cat in ROW_CATEGORIES:
         r = results.get(cat)
         if r is None:
             continue
         # The plot pools the items of every run (a bin's count is over runs); the metrics are the scorer's means.
-        pooled = [x for run in runs for x in run if cat == "overall" or x.category == cat]
+        # Overall's plot pools the categories overall is made of.
+        pooled = [x for run in runs for x in run if x.category == cat or (cat == "overall" and x.category in made_of)]
         rows.append(
             {
                 "submission_id": sid,
@@ -408,6 +456,11 @@ def _rows(sid: str, meta: Metadata, results: dict, runs: list[list[Scored]], has
                 "questions_sha256": qsha,
                 "notes": meta.notes,
                 "scorer_version": f"deepimagine-data {__version__}",
+                "trials": int(r["trials"]),
+                "in_overall": None if cat == "overall" else cat in made_of,
+                **_interval_columns(r),
+                "bootstrap_resamples": report.bootstrap,
+                "bootstrap_seed": report.seed,
             }
         )
     return rows
@@ -494,7 +547,7 @@ def submit(
             raise LeaderboardError(str(e)) from None
         if report.unreadable or [len(r) for r in runs] != [len(questions)] * len(runs):
             raise LeaderboardError("the predictions changed while they were being checked; submit again")
-        rows = _rows(sid, meta, report.results, runs, hashes, questions_fingerprint(questions))
+        rows = _rows(sid, meta, report, runs, hashes, questions_fingerprint(questions))
         table = pa.concat_tables([existing, pa.Table.from_pylist(rows, schema=SCHEMA)])
         folder = write_store(store, table)
     return Submission(sid, meta, report.results, rows, folder)
@@ -521,6 +574,13 @@ class Entry:
         row = self.by_category.get(category)
         return None if row is None else row[metric]
 
+    def interval(self, category: str, metric: str) -> tuple[float, float] | None:
+        """The stored 95% interval of a figure; ``None`` for a store written before intervals were stored."""
+        row = self.by_category.get(category)
+        if row is None or row.get(f"{metric}_ci95_low") is None or row.get(f"{metric}_ci95_high") is None:
+            return None
+        return (row[f"{metric}_ci95_low"], row[f"{metric}_ci95_high"])
+
 
 @dataclass(frozen=True)
 class Board:
@@ -540,9 +600,40 @@ class Board:
 
     @property
     def questions(self) -> int:
+        """The questions scored: the sum over the categories (overall may leave a small category out)."""
         return max(
-            (e.by_category["overall"]["questions"] for e in self.entries if "overall" in e.by_category), default=0
+            (sum(r["questions"] for c, r in e.by_category.items() if c != "overall") for e in self.entries), default=0
         )
+
+    def category_sizes(self, category: str) -> str:
+        """``"80 questions, 53 trials"`` for a category (several sizes joined by " / " if the entries differ)."""
+        seen = []
+        for e in self.entries:
+            r = e.by_category.get(category)
+            if r is None:
+                continue
+            text = f"{r['questions']:,} questions" + ("" if r.get("trials") is None else f", {r['trials']:,} trials")
+            if text not in seen:
+                seen.append(text)
+        return " / ".join(seen)
+
+    def left_out(self, category: str) -> bool:
+        """Whether the entries leave this category out of overall (too few questions)."""
+        return any(e.by_category.get(category, {}).get("in_overall") is False for e in self.entries)
+
+    def overall_of(self) -> list[str]:
+        """The categories overall is the mean of (``[]`` for a store written before ``in_overall`` was stored)."""
+        return [c for c in CATEGORIES if any(e.by_category.get(c, {}).get("in_overall") for e in self.entries)]
+
+    def bootstrap(self) -> tuple[int, int] | None:
+        """(resamples, seed) of the stored intervals, when every entry has the same."""
+        got = {
+            (r.get("bootstrap_resamples"), r.get("bootstrap_seed"))
+            for e in self.entries
+            for r in e.by_category.values()
+            if r.get("bootstrap_resamples")
+        }
+        return next(iter(got)) if len(got) == 1 else None
 
 
 def _rank_key(e: Entry) -> tuple:
@@ -585,6 +676,42 @@ def fmt(value: float | None) -> str:
     ('0.7123', '–')
     """
     return "–" if value is None else f"{value:.4f}"
+
+
+def fmt_interval(interval: tuple[float, float] | None) -> str:
+    """A 95% interval as shown: three decimals joined by an en dash, ``""`` when none is stored.
+
+    >>> fmt_interval((0.5512, 0.6731)), fmt_interval(None)
+    ('0.551–0.673', '')
+    """
+    return "" if interval is None else f"{interval[0]:.3f}–{interval[1]:.3f}"
+
+
+def fmt_with_interval(value: float | None, interval: tuple[float, float] | None) -> str:
+    """A figure and its interval on one line, as the Markdown shows it.
+
+    >>> fmt_with_interval(0.61234, (0.5512, 0.6731)), fmt_with_interval(0.61234, None)
+    ('0.6123 (0.551–0.673)', '0.6123')
+    """
+    return fmt(value) + (f" ({fmt_interval(interval)})" if interval is not None and value is not None else "")
+
+
+def overall_rule(board: Board) -> str:
+    """How a board's overall is made, and where its intervals come from, in words (page and Markdown)."""
+    made = board.overall_of()
+    left = [c for c in CATEGORIES if board.left_out(c)]
+    text = f"Overall is the plain mean of the categories with at least {MIN_CATEGORY_QUESTIONS} questions"
+    if made:
+        text += f" ({', '.join(made)})"
+    if left:
+        text += f"; left out (too few questions): {', '.join(left)}"
+    boot = board.bootstrap()
+    if boot:
+        text += (
+            f". Intervals: {CI_LEVEL:.0%}, trial-clustered bootstrap ({boot[0]:,} resamples of the trials, "
+            f"seed {boot[1]}; a trial's questions move together)"
+        )
+    return text + "."
 
 
 def _slug(category: str) -> str:
@@ -667,7 +794,12 @@ def _board_html(board: Board) -> str:
         ("runs", "runs", True, "descending"),
     ]
     head1 = [_header_cell(c, label, num, first, rowspan=2) for c, label, num, first in fixed]
-    head1 += [f'<th scope="colgroup" colspan="{len(METRICS)}">{_e(c)}</th>' for c in cats]
+    for c in cats:
+        made = board.overall_of()
+        sizes = board.category_sizes(c) if c != "overall" else ("mean of " + ", ".join(made) if made else "")
+        note = " · not in overall" if board.left_out(c) else ""
+        small = f'<span class="n">{_e(sizes + note)}</span>' if sizes or note else ""
+        head1.append(f'<th scope="colgroup" colspan="{len(METRICS)}">{_e(c)}{small}</th>')
     head1.append('<th scope="col" rowspan="2">notes</th>')
     head2 = []
     for c in cats:
@@ -695,7 +827,16 @@ def _board_html(board: Board) -> str:
             for m in METRICS:
                 v = e.value(c, m)
                 raw = "" if v is None else repr(v)  # full precision for sorting; the text is rounded
-                cells.append(f'<td class="num" data-col="{col_id(c, m)}" data-v="{raw}">{fmt(v)}</td>')
+                ci = e.interval(c, m)
+                ci_html = (
+                    f'<span class="ci" title="{CI_LEVEL:.0%} interval">{_e(fmt_interval(ci))}</span>'
+                    if ci is not None and v is not None
+                    else ""
+                )
+                cells.append(
+                    f'<td class="num" data-col="{col_id(c, m)}" data-v="{raw}"><span class="v">{fmt(v)}</span>'
+                    f"{ci_html}</td>"
+                )
         cells.append(f'<td class="notes">{_e(e.notes)}</td>')
         body.append(f'<tr data-submission="{_e(e.submission_id)}">{"".join(cells)}</tr>')
     plots = []
@@ -716,6 +857,7 @@ def _board_html(board: Board) -> str:
         f"<h2>{_e(board.title)}</h2>"
         f'<p class="meta">{n} submission{"s" if n != 1 else ""} · {board.questions:,} questions · '
         f"benchmark cutoff {board.cutoff}</p>"
+        f'<p class="meta rule">{_e(overall_rule(board))}</p>'
         f'<div class="scroll"><table class="lb" data-board="{board.anchor}">'
         f"<thead><tr>{''.join(head1)}</tr><tr>{''.join(head2)}</tr></thead>"
         f"<tbody>{''.join(body)}</tbody></table></div>"
@@ -734,7 +876,10 @@ def render_html(table: pa.Table) -> str:
         f'<p class="meta">{sum(len(b.entries) for b in bs)} submission(s)'
         f"{f', latest {latest:%Y-%m-%d %H:%M} UTC' if latest else ''}. Metrics are CT Open's (balanced accuracy, "
         "macro-F1, cross-entropy; averaged over runs, then over categories for <em>overall</em>) plus Brier score and "
-        "expected calibration error. Click a column header to sort.</p>"
+        f"expected calibration error. Under each figure, its {CI_LEVEL:.0%} interval from a trial-clustered "
+        f"bootstrap (the trials are resampled, {BOOTSTRAP_RESAMPLES:,} times by default, seed {BOOTSTRAP_SEED}); "
+        f"<em>overall</em> leaves out categories with fewer than {MIN_CATEGORY_QUESTIONS} questions. Click a column "
+        "header to sort.</p>"
         '<p class="legend"><span class="flag">⚠ cutoff</span>: the model\'s training cutoff is on or after the '
         "benchmark cutoff, so its training data may hold the answers.</p>"
     )
@@ -771,14 +916,18 @@ def render_markdown(table: pa.Table, heading_level: int = 2) -> str:
         head = ["#", "model", "revision", "training cutoff", "runs", *(METRIC_LABELS[m] for m in METRICS)]
         head += [f"{c} bal. acc" for c in cats]
         out.append(f"{h} {b.title}\n")
-        out.append(f"{len(b.entries)} submission(s), {b.questions:,} questions, benchmark cutoff {b.cutoff}.\n")
+        out.append(f"{len(b.entries)} submission(s), {b.questions:,} questions, benchmark cutoff {b.cutoff}.")
+        sizes = "; ".join(f"{c}: {b.category_sizes(c)}" + (" (not in overall)" if b.left_out(c) else "") for c in cats)
+        out.append(f"Questions per category: {sizes}. {md_escape(overall_rule(b))}\n")
         out.append("| " + " | ".join(head) + " |")
         out.append("|" + "---:|" + "---|" * 3 + "---:|" * (len(head) - 4))
         for rank, e in enumerate(b.entries, start=1):
             name = md_escape(e.model_name) + (" †" if e.flagged else "")
             cells = [str(rank), name, md_escape(e.model_revision), str(e.training_cutoff), str(e.runs)]
-            cells += [fmt(e.value("overall", m)) for m in METRICS]
-            cells += [fmt(e.value(c, "balanced_accuracy")) for c in cats]
+            cells += [fmt_with_interval(e.value("overall", m), e.interval("overall", m)) for m in METRICS]
+            cells += [
+                fmt_with_interval(e.value(c, "balanced_accuracy"), e.interval(c, "balanced_accuracy")) for c in cats
+            ]
             out.append("| " + " | ".join(cells) + " |")
         if any(e.flagged for e in b.entries):
             out.append(f"\n† training cutoff on or after the benchmark cutoff ({b.cutoff}): possibly contaminated.")
@@ -812,7 +961,11 @@ submission(s), one row per submission and category (`overall`, {", ".join(f"`{c}
 Written by `deepimagine submit`, which refuses a submission unless every question is answered exactly once with a
 valid `DECISION: (p1, p2[, p3])` and the model's name, revision and training cutoff are given; the figures are
 `deepimagine score`'s (CT Open's metrics, averaged over runs, plus Brier score and ECE), and `reliability` holds the
-reliability-diagram bins over all runs' answers.
+reliability-diagram bins over all runs' answers. `<metric>_ci95_low`/`_high` is each figure's {CI_LEVEL:.0%} interval
+from a trial-clustered bootstrap (`bootstrap_resamples` resamples of the trials with replacement, a trial's questions
+moving together, seed `bootstrap_seed`; percentile interval); `trials` counts the trials behind a row. `overall` is the
+plain mean of the categories with at least {MIN_CATEGORY_QUESTIONS} questions (`in_overall`); smaller ones are stored
+but left out of it. Rows stored before these columns existed have them null.
 
 `training_cutoff_after_benchmark` is true when the model's training cutoff is on or after `benchmark_cutoff` (CT Open
 Winter 2025: 2025-02-01, Summer 2025: 2025-09-01; deepimagine bench test split: 2021-01-01): its training data may
@@ -926,8 +1079,9 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
         "leaderboard",
         help="render the leaderboard as a static page and a Markdown table",
         description="Reads STORE/deepimagine/leaderboard and writes OUT/index.html (self-contained: inline CSS, JS "
-        "and SVG; a sortable table per benchmark and edition and a calibration plot per submission) and "
-        "OUT/leaderboard.md.",
+        "and SVG; a sortable table per benchmark and edition, each figure with its 95% trial-clustered bootstrap "
+        "interval under it, each category's questions and trials, and a calibration plot per submission) and "
+        "OUT/leaderboard.md (figures as 'value (low–high)').",
     )
     lb.add_argument("--out", type=Path, required=True, help="output folder")
     lb.add_argument("--store", type=Path, default=DEFAULT_STORE, help="store root (default ./leaderboard)")

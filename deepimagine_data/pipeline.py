@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from .funnel import Funnel
 from .pairs.approx import ApproxOptions
+from .pairs.render import DEFAULT_TARGETS, TargetRule
 from .splits import Cutoffs, SplitAssignment, assign, split_table
 
 
@@ -38,6 +39,15 @@ class BuildOptions:
     strict: bool = False
     # the approx and pathways configs (embedding retrieval, needs the [embed] extra); None: not built
     approx: ApproxOptions | None = ApproxOptions()
+    # the decision line of the pairs' completions (pairs.render.TargetRule): "smooth:EPS" or "onehot"
+    targets: str = DEFAULT_TARGETS
+    # questions of one trial kept in the bench test split (None: no cap), so no trial dominates a score
+    bench_max_per_trial: int | None = 10
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "targets", TargetRule.parse(self.targets).name)
+        if self.bench_max_per_trial is not None and self.bench_max_per_trial < 1:
+            raise ValueError(f"bench_max_per_trial must be >= 1 (or None), got {self.bench_max_per_trial}")
 
 
 @dataclass
@@ -99,23 +109,23 @@ def comparisons(strict: bool = False) -> list[dict]:
 
 
 @lru_cache(maxsize=2)
-def _strict(strict: bool) -> tuple[dict[str, pa.Table], dict[str, Counter]]:
+def _strict(strict: bool, targets: str) -> tuple[dict[str, pa.Table], dict[str, Counter]]:
     from .pairs.strict import build_pairs
 
     tables, _ = corpus(strict)
     counts: dict[str, Counter] = {}
     lab = labelled(strict)
-    return build_pairs(tables, licenses(), lab.comparisons, counts, lab.corpus), counts
+    return build_pairs(tables, licenses(), lab.comparisons, counts, lab.corpus, targets), counts
 
 
-def strict_pairs(strict: bool = False) -> dict[str, pa.Table]:
+def strict_pairs(strict: bool = False, targets: str = DEFAULT_TARGETS) -> dict[str, pa.Table]:
     """kind -> all strict pairs (before splitting); cached, tables are immutable."""
-    return _strict(strict)[0]
+    return _strict(strict, TargetRule.parse(targets).name)[0]
 
 
-def strict_pair_counts(strict: bool = False) -> dict[str, Counter]:
+def strict_pair_counts(strict: bool = False, targets: str = DEFAULT_TARGETS) -> dict[str, Counter]:
     """kind -> what building that kind dropped, by reason (after the comparisons' own funnel)."""
-    return _strict(strict)[1]
+    return _strict(strict, TargetRule.parse(targets).name)[1]
 
 
 @lru_cache(maxsize=2)
@@ -165,7 +175,7 @@ def approx_pairs(opts: BuildOptions):
     tables, _ = corpus(opts.strict)
     assignment = assign(tables["trials"], opts.cutoffs)
     deco = decontamination(opts)
-    return build_approx(tables, licenses(), comparisons(opts.strict), assignment, deco.lists, opts.approx)
+    return build_approx(tables, licenses(), comparisons(opts.strict), assignment, deco.lists, opts.approx, opts.targets)
 
 
 @lru_cache(maxsize=8)

@@ -46,8 +46,9 @@ import pyarrow as pa
 from .ctopen import question_category
 from .pairs.comparisons import COMPARATOR_TYPES, Corpus, exclusion
 from .pairs.render import (
-    _clip,
     arm_block,
+    clean_text,
+    clip,
     options_fields,
     options_for,
     outcome_block,
@@ -56,7 +57,7 @@ from .pairs.render import (
 )
 from .pairs.strict import COMPARISON_FIELDS, TRIAL_CONTEXT_FIELDS, trial_context
 
-TEMPLATE_VERSION = "bench-v2"
+TEMPLATE_VERSION = "bench-v3"
 MAX_ARMS_SHOWN = 8
 _QUESTION_TEXT = {
     "single_arm": "Which statement about these two study arms on this endpoint is true?",
@@ -273,7 +274,7 @@ def build_questions(
             )
             endpoint = outcome_block(o)
             if o["description"]:
-                endpoint += f"; description: {_clip(o['description'], 400)}"
+                endpoint += f"; description: {clip(clean_text(o['description']), 400)}"
             row["prompt"] = tmpl.substitute(
                 **trial_fields(t),
                 **options_fields(opts),
@@ -334,3 +335,33 @@ def dedupe_prompts(rows: list[dict], id_column: str, counts: Counter) -> list[di
         counts["repeated_prompt"] += len(group) - 1
         out.append(group[0])
     return out
+
+
+def cap_per_trial(table: pa.Table, max_per_trial: int | None) -> tuple[pa.Table, Counter]:
+    """At most ``max_per_trial`` questions of each registry trial (NCT id, else trial id), so that no trial
+    dominates a score; the dropped ones counted as ``over_per_trial_cap``.
+
+    Which questions stay never depends on their answers: primary outcomes first, then an order fixed by the
+    SHA-256 of the question id (not the outcome's position, which would keep a trial's first outcomes only).
+    The kept rows stay in ``question_id`` order.
+    """
+    import hashlib
+
+    counts: Counter = Counter()
+    if max_per_trial is None or table.num_rows == 0:
+        return table, counts
+    cols = table.select(["question_id", "nct_id", "trial_id", "outcome_type"]).to_pylist()
+    by_trial: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(cols):
+        by_trial[r["nct_id"] or r["trial_id"]].append(i)
+    keep: list[int] = []
+    for idx in by_trial.values():
+        idx.sort(
+            key=lambda i: (
+                cols[i]["outcome_type"] != "PRIMARY",
+                hashlib.sha256(cols[i]["question_id"].encode()).hexdigest(),
+            )
+        )
+        keep += idx[:max_per_trial]
+        counts["over_per_trial_cap"] += max(0, len(idx) - max_per_trial)
+    return table.take(pa.array(sorted(keep), pa.int64())), counts

@@ -90,7 +90,7 @@ def test_decision_filter(text, n, expected, reason):
         assert decision["probabilities"] == pytest.approx(expected, abs=1e-12)
 
     per_doc = utils.process_results_generate(doc, [decision])
-    assert set(per_doc) == {*utils.METRICS, "unparseable"}
+    assert set(per_doc) == {*utils.METRICS, *utils.INTERVAL_METRICS, "unparseable"}
     assert per_doc["unparseable"] == (1.0 if expected is None else 0.0)
     item = per_doc["cross_entropy"]
     assert item["readable"] is (expected is not None)

@@ -14,7 +14,8 @@ pytest.importorskip("faiss")
 from deepimagine_data import pipeline  # noqa: E402
 from deepimagine_data.pairs import approx as ap  # noqa: E402
 from deepimagine_data.pairs.factors import FACTORS, diff, sides_from_tables  # noqa: E402
-from deepimagine_data.pairs.render import options_for, parse_decision  # noqa: E402
+from deepimagine_data.pairs.render import options_for  # noqa: E402
+from deepimagine_data.scoring.decision import parse_decision  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +124,7 @@ def test_label_is_the_targets_own_posted_result(rows, comparisons):
             assert r["significance"] == t["significance"] and r["p_value"] == t["p_value"]
             qt, opts, ans = options_for(t, t["a_title"], t["b_title"])
             assert (r["question_type"], r["options"], r["answer_index"]) == (qt, opts, ans)
-            probs = parse_decision(r["completion"])
-            assert probs is not None and probs.index(1.0) == r["answer_index"]
+            assert parse_decision(r["completion"], len(r["options"])).decided() == r["answer_index"]
             # the prompt shows the anchor's result, never the target's
             assert r["anchor_result"] in r["prompt"]
             assert r["rationale"] not in r["prompt"]

@@ -12,8 +12,9 @@ from deepimagine_data.builders import bench
 from deepimagine_data import pipeline
 from deepimagine_data.ctopen import IMPLICIT_META_LABELS, question_category
 from deepimagine_data.pairs.comparisons import COMPARATOR_TYPES, exclusion
-from deepimagine_data.pairs.render import parse_decision, superiority_options
+from deepimagine_data.pairs.render import superiority_options
 from deepimagine_data.questions import endpoint_options
+from deepimagine_data.scoring.decision import parse_decision
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +30,31 @@ def _all(questions) -> list[dict]:
 def test_test_split_size_and_dates(questions):
     test = questions["test"]
     # the embedded AACT subset posts no per-arm values, so a significant result is asked only where a text gives its
-    # direction; what the bench cannot ask is counted in the card's funnel
-    assert len(test) >= 350
+    # direction; what the bench cannot ask is counted in the card's funnel, and the test split keeps at most 10
+    # questions of a trial (issue 14: the cap wins over size)
+    assert len(test) >= 300
     assert all(q["results_first_posted_date"] >= dt.date(2021, 1, 1) for q in test)
     assert all(
         dt.date(2020, 1, 1) <= q["results_first_posted_date"] < dt.date(2021, 1, 1) for q in questions["validation"]
     )
+
+
+def test_at_most_ten_questions_per_trial_in_test(questions):
+    per_trial = Counter(q["nct_id"] or q["trial_id"] for q in questions["test"])
+    assert max(per_trial.values()) == 10  # the cap binds on the embedded data (one trial had 54 questions)
+    # the cap never looks at answers: a trial's kept questions are its primary outcomes' first
+    uncapped, _ = bench.build_tables(pipeline.BuildOptions(approx=None, bench_max_per_trial=None))
+    full = Counter(r["nct_id"] or r["trial_id"] for r in uncapped["questions"]["test"].to_pylist())
+    assert max(full.values()) > 10 and sum(full.values()) > len(questions["test"])
+    for trial, n in full.items():
+        assert per_trial[trial] == min(n, 10)
+    rows = uncapped["questions"]["test"].to_pylist()
+    primary = Counter((r["nct_id"] or r["trial_id"]) for r in rows if r["outcome_type"] == "PRIMARY")
+    kept_primary = Counter((q["nct_id"] or q["trial_id"]) for q in questions["test"] if q["outcome_type"] == "PRIMARY")
+    for trial, n in primary.items():
+        assert kept_primary[trial] == min(n, 10)
+    with pytest.raises(ValueError, match="bench_max_per_trial"):
+        pipeline.BuildOptions(bench_max_per_trial=0)
 
 
 def test_categories_are_computed_as_ct_open_computes_them(questions):
@@ -188,4 +208,4 @@ def test_card_sets_the_shares_beside_ct_opens(questions):
 def test_model_output_round_trip(questions):
     q = questions["test"][0]
     raw = f"The arms differ little.\n\n**DECISION: ({', '.join(['0.5'] * len(q['options']))})**"
-    assert parse_decision(raw) == [0.5] * len(q["options"])
+    assert parse_decision(raw, len(q["options"])).probabilities == tuple([0.5] * len(q["options"]))

@@ -116,7 +116,7 @@ def test_pairs_and_bench_load_offline(built, monkeypatch):
     pathways = load_dataset("deepimagine/pairs", "pathways", split="train")
     assert pathways.features["steps"].feature["prompt"].dtype == "string"
     bench = load_dataset("deepimagine/bench", "questions", split="test")
-    assert bench.num_rows >= 350
+    assert bench.num_rows >= 300  # at most 10 questions per trial (issue 14)
     assert min(bench["results_first_posted_date"]) >= __import__("datetime").date(2021, 1, 1)
     assert set(bench["category"]) >= {"2-way explicit", "3-way explicit"}
 
@@ -148,6 +148,20 @@ def test_cards_show_real_figures(built):
         n_test = pq.read_metadata(next((folder / configs[0]).glob("test-*.parquet"))).num_rows
         step = next(ln for ln in text.splitlines() if ln.startswith(f"| {configs[0]} train / validation / test: "))
         assert step.split(" | ")[0].endswith(f" / {n_test:,}")
+        if name == "pairs":
+            # the decision-target rule of this build, and what one-hot would cost
+            assert "Decision targets of this build: `smooth:0.2`" in text and "| `onehot` | 2 | 13.82 |" in text
+        else:
+            # which models the test split is clean for, from the dates it was built with
+            first = min(
+                pq.read_table(next((folder / "questions").glob("test-*.parquet")))
+                .column("results_first_posted_date")
+                .to_pylist()
+            )
+            assert "**It is clean for a model whose training data ends before 2021-01-01**" in text
+            assert f"(first {first}, last " in text and "at most 10 questions per trial" in text
+            assert "--test-start 2025-07-01" in text and "ends at 2022-06-03" in text
+            assert "95% interval from a trial-clustered bootstrap (1,000 resamples of the trials" in text
 
 
 def test_rebuild_of_pairs_and_bench_is_byte_identical(built, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 
 import deepimagine_data.builders as builders_pkg
 import pyarrow.compute as pc
@@ -141,3 +142,56 @@ def test_arm_configs_hold_arm_comparisons_and_dose_pairs_only_in_strict_dose(bui
                     b = {"title": r["b_title"], "dose_text": r["b_dose_text"]}
                     sa, sb = title_stem(a), title_stem(b)
                     assert not (sa and sa == sb and r["a_dose_value"] != r["b_dose_value"]), r["comparison_id"]
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_CHANGE_MARKERS = (" The changed factor is ", " From the anchor to the target, ", " The walk changes ")
+
+
+def test_completions_hold_only_what_the_prompt_states(builder):
+    """A template completion is what a model may imitate: no number the prompt does not state (the target's
+    p-value, estimate, CI, per-arm values), no wording of the target's own result, a decision line that is not
+    one-hot under the default rule; and a prompt says "known" of an anchor only where its result is posted."""
+    from deepimagine_data.pairs.render import DEFAULT_TARGETS, TargetRule, fmt_num
+    from deepimagine_data.scoring.decision import parse_decision
+
+    mod, tables = builder
+    rule = TargetRule.parse(DEFAULT_TARGETS)
+    checked = 0
+    for cfg, splits in tables.items():
+        if "completion" not in splits["train"].column_names:
+            continue
+        for t in splits.values():
+            for r in t.to_pylist():
+                rid = r[mod.ID_COLUMNS[cfg]]
+                body = r["completion"].rpartition("DECISION:")[0]
+                for num in _NUMBER.findall(body):
+                    assert num in r["prompt"], (cfg, rid, num)
+                for k in ("p_value", "estimate_value", "ci_lower", "ci_upper", "b_value", "computed_p_value"):
+                    if r[k] is not None and r[k] != 0:
+                        assert fmt_num(r[k]) not in body or fmt_num(r[k]) in r["prompt"], (cfg, rid, k)
+                assert "p =" not in body and "p <" not in body and r["rationale"] not in body, (cfg, rid)
+                # significance wording only in the opening "Known: ..." about the anchor, before what changes
+                if "statistically" in body:
+                    change = min(body.find(m) for m in _CHANGE_MARKERS if m in body)
+                    assert body.startswith("Known:") and body.rfind("statistically") < change, (cfg, rid)
+                n = len(r["options"])
+                probs = parse_decision(r["completion"], n).probabilities
+                assert r["target_rule"] == DEFAULT_TARGETS and max(probs) < 1.0, (cfg, rid)
+                assert list(probs) == rule.probabilities(n, r["answer_index"]), (cfg, rid)
+                # an anchor's known result: its per-arm value (strict_arm, strict_dose) or its posted result, in the
+                # prompt, of known significance or (non-inferiority) of known result
+                anchor_known = r["anchor_result"] is not None and r["anchor_result"] in r["prompt"]
+                anchor_known = anchor_known and not re.search(r"of unknown (significance|result)", r["anchor_result"])
+                if "Anchor (known):" in r["prompt"]:
+                    if cfg in ("strict_arm", "strict_dose"):
+                        assert r["a_value"] is not None and "per-arm result:" in r["prompt"], (cfg, rid)
+                    else:
+                        assert anchor_known, (cfg, rid)
+                elif cfg in ("strict_arm", "strict_dose"):
+                    assert r["a_value"] is None and "Reference arm (its own result is not posted):" in r["prompt"]
+                if "Anchor comparison (known):" in r["prompt"]:
+                    assert anchor_known, (cfg, rid)
+                checked += 1
+    if mod.__name__.endswith("pairs"):
+        assert checked > 10_000

@@ -14,6 +14,7 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from deepimagine_data import leaderboard as lb
@@ -141,7 +142,15 @@ def test_stored_rows_are_the_scorers_figures(questions, board):
         for cat, r in got.items():
             for metric in METRICS:
                 assert r[metric] == report.results[cat][metric], (k, cat, metric)
+                # the scorer's 95% interval, stored beside the figure
+                lo, hi = r[f"{metric}_ci95_low"], r[f"{metric}_ci95_high"]
+                assert [lo, hi] == report.results[cat][f"{metric}_ci95"], (k, cat, metric)
+                assert lo < hi
             assert r["questions"] == report.results[cat]["questions"]
+            assert r["trials"] == report.results[cat]["trials"]
+            assert (r["bootstrap_resamples"], r["bootstrap_seed"]) == (1000, 0)
+            # Winter 2025's categories all hold >= 30 questions: overall is CT Open's mean of the three
+            assert r["in_overall"] is (None if cat == "overall" else True)
             assert r["runs"] == len(files)
             pooled = [x for run in runs for x in run if cat == "overall" or x.category == cat]
             assert r["reliability"] == reliability(pooled)
@@ -150,6 +159,7 @@ def test_stored_rows_are_the_scorers_figures(questions, board):
             assert r["model_revision"] == m["revision"] and str(r["training_cutoff"]) == m["cutoff"]
             assert (r["benchmark"], r["edition"], str(r["benchmark_cutoff"])) == ("ctopen", "winter2025", "2025-02-01")
         assert got["overall"]["questions"] == 605
+        assert got["overall"]["trials"] == 314 and got["2-way explicit"]["trials"] == 249
         assert len({r["submission_id"] for r in got.values()}) == 1
     # contamination: B's training cutoff (2025-03-01) is after Winter 2025's cutoff (2025-02-01)
     flags = {k: rows[m["name"]]["overall"]["training_cutoff_after_benchmark"] for k, m in MODELS.items()}
@@ -286,7 +296,7 @@ def test_leaderboard_page_in_headless_chromium(board, tmp_path):
             flagged = table.locator("tr", has=page.locator(".flag")).locator(".name").all_inner_texts()
             assert flagged == [MODELS["B"]["name"]]
 
-            # each figure as the store holds it, formatted as rendered (4 decimals)
+            # each figure as the store holds it, formatted as rendered (4 decimals), its 95% interval under it
             cells = page.evaluate(
                 """() => Array.from(document.querySelectorAll('table.lb tbody tr')).map(r => [r.dataset.submission,
                      Object.fromEntries(Array.from(r.querySelectorAll('td[data-col]')).map(
@@ -296,8 +306,22 @@ def test_leaderboard_page_in_headless_chromium(board, tmp_path):
             for s, shown_cells in cells:
                 for cat, r in rows[name_of[s]].items():
                     for metric in METRICS:
-                        assert shown_cells[lb.col_id(cat, metric)] == f"{r[metric]:.4f}", (name_of[s], cat, metric)
+                        interval = f"{r[metric + '_ci95_low']:.3f}–{r[metric + '_ci95_high']:.3f}"
+                        assert shown_cells[lb.col_id(cat, metric)] == f"{r[metric]:.4f}\n{interval}", (
+                            name_of[s], cat, metric)  # fmt: skip
                 assert shown_cells["training_cutoff"] == str(rows[name_of[s]]["overall"]["training_cutoff"])
+            # the interval is drawn under the figure, smaller
+            cell = table.locator('td[data-col="overall.balanced_accuracy"]').first
+            v_box, ci_box = cell.locator(".v").bounding_box(), cell.locator(".ci").bounding_box()
+            assert ci_box["y"] >= v_box["y"] + v_box["height"] - 1
+            assert cell.locator(".ci").evaluate("e => parseFloat(getComputedStyle(e).fontSize)") < cell.locator(
+                ".v").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")  # fmt: skip
+            # each category's questions and trials in its header, how overall is made above the table
+            heads = page.locator("th[scope=colgroup]").all_inner_texts()
+            assert "2-way explicit\n470 questions, 249 trials" in heads
+            assert "overall\nmean of 2-way implicit, 2-way explicit, 3-way explicit" in heads
+            rule = page.locator("p.rule").inner_text()
+            assert "at least 30 questions" in rule and "1,000 resamples of the trials, seed 0" in rule
 
             # a click on a metric header re-sorts: ECE best (lowest) first, then reversed on a second click
             ece = table.locator('th[data-col="overall.ece"] button')
@@ -344,6 +368,74 @@ def test_markdown_table_lists_every_submission(board, tmp_path):
     for rank, (line, name) in enumerate(zip(table, ranked, strict=True), start=1):
         r = rows[name]["overall"]
         assert line.startswith(f"| {rank} | {lb.md_escape(name)}")
-        assert f"| {r['balanced_accuracy']:.4f} | {r['macro_f1']:.4f} | {r['cross_entropy']:.4f} |" in line
+        # rank, model, revision, cutoff, runs; overall's five figures; each category's balanced accuracy
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        assert cells[5:10] == [f"{r[m]:.4f} ({r[m + '_ci95_low']:.3f}–{r[m + '_ci95_high']:.3f})" for m in METRICS]
+        for cat, cell in zip(CATEGORIES, cells[10:], strict=True):
+            c = rows[name][cat]
+            ci = f"({c['balanced_accuracy_ci95_low']:.3f}–{c['balanced_accuracy_ci95_high']:.3f})"
+            assert cell == f"{c['balanced_accuracy']:.4f} {ci}", (name, cat)
+    assert "Questions per category: 2-way implicit: 80 questions, 53 trials; 2-way explicit: 470 questions" in md
+    assert "1,000 resamples of the trials, seed 0" in md
     assert "Overconfident \\<b\\>B\\</b\\> & co †" in md  # escaped markup and the contamination mark
     assert "<b>" not in md
+
+
+def test_store_from_before_the_intervals_reads_renders_and_takes_new_entries(board, questions, tmp_path):
+    """A store written without the interval columns reads with them null, renders without intervals, and a new
+    submission appended to it carries its own."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    old = tmp_path / "old"
+    shutil.copytree(board["store"], old)
+    shard = old / "deepimagine" / "leaderboard" / "results" / "train-00000-of-00001.parquet"
+    table = pq.read_table(shard)
+    pq.write_table(table.drop_columns(list(lb.INTERVAL_COLUMNS)), shard)
+    assert not set(lb.INTERVAL_COLUMNS) & set(pq.read_table(shard).column_names)
+
+    read = lb.read_store(old)
+    assert read.schema == lb.SCHEMA and read.num_rows == 12
+    assert all(read[c].null_count == 12 for c in lb.INTERVAL_COLUMNS)
+    md = lb.render_markdown(read)
+    assert "–0." not in md and "(not in overall)" not in md
+    assert f"{_by_submission(read)['calibrated-0.7']['overall']['balanced_accuracy']:.4f} |" in md
+    assert 'class="ci"' not in lb.render_html(read)
+
+    m = dict(MODELS["C"], revision="after-the-upgrade", at="2025-07-02T00:00:00Z")
+    assert lb.main(submit_argv(board["files"]["C"], old, m)) == 0
+    rows = _by_submission(lb.read_store(old))
+    assert rows["timid_0.55"]["overall"]["balanced_accuracy_ci95_low"] is not None
+    assert rows["calibrated-0.7"]["overall"]["balanced_accuracy_ci95_low"] is None
+    page = lb.render_html(lb.read_store(old))
+    assert page.count('class="ci"') == 4 * len(METRICS)  # the new entry's figures only
+
+
+def test_a_small_category_is_shown_but_left_out_of_overall(questions, tmp_path):
+    """3-way explicit cut to 12 questions: its row is stored with n and interval, marked not in overall, and the
+    page and Markdown say how overall is made."""
+    subset = [q for q in questions if q.category != "3-way explicit"]
+    subset += [q for q in questions if q.category == "3-way explicit"][:12]
+    path = write_jsonl(forecasts(subset, p_right=0.7, confidence=0.7, seed=1), tmp_path / "sub.jsonl")
+    report = score(subset, [path])
+    meta = lb.check_metadata(model_name="m <i>x</i>", model_revision="r1", training_cutoff="2024-01-01",
+                             benchmark="ctopen", edition="winter2025", submitted_at="2025-06-01T00:00:00Z")  # fmt: skip
+    rows = lb._rows("f" * 64, meta, report, report.items, ["0" * 64], lb.questions_fingerprint(subset))
+    by = {r["category"]: r for r in rows}
+    assert by["3-way explicit"]["in_overall"] is False and by["2-way explicit"]["in_overall"] is True
+    assert by["overall"]["questions"] == 80 + 470
+    assert by["overall"]["balanced_accuracy"] == pytest.approx(
+        (by["2-way implicit"]["balanced_accuracy"] + by["2-way explicit"]["balanced_accuracy"]) / 2, abs=1e-15
+    )
+    assert by["3-way explicit"]["balanced_accuracy_ci95_low"] is not None
+    # overall's reliability plot pools the categories overall is made of
+    assert sum(b["count"] for b in by["overall"]["reliability"]) == 550
+    table = pa.Table.from_pylist(rows, schema=lb.SCHEMA)
+    md = lb.render_markdown(table)
+    assert "3-way explicit: 12 questions" in md and "(not in overall)" in md
+    assert "left out (too few questions): 3-way explicit" in md
+    page = lb.render_html(table)
+    assert "12 questions" in page and "not in overall" in page
+    assert "mean of 2-way implicit, 2-way explicit<" in page
+    assert "<i>x</i>" not in page and "m &lt;i&gt;x&lt;/i&gt;" in page  # escaping as before

@@ -174,7 +174,7 @@ def test_ctopen_summer2025_docs(ctopen_dir):
 def test_bench_docs_in_memory(in_memory):
     docs = _docs(in_memory, "deepimagine_bench")
     questions = bench_questions(None)
-    assert len(docs) == len(questions) >= 350
+    assert len(docs) == len(questions) >= 300
     assert [(d["nct_id"], d["outcome_measure"], d["question_index"]) for d in docs] == [q.key for q in questions]
     assert [d["question_id"] for d in docs] == [q.question_id for q in questions]
     assert len({(d["nct_id"], d["outcome_measure"], d["question_index"]) for d in docs}) == len(docs)
@@ -273,16 +273,24 @@ def test_lm_eval_writes_every_metric(lm_eval_run):
     results = lm_eval_run["results"]
     for task in lm_eval_run["tasks"]:
         r = results[task]
-        metrics = list(utils.METRICS) + ([] if task.endswith("_ll") else ["unparseable"])
+        metrics = [*utils.METRICS, *utils.INTERVAL_METRICS] + ([] if task.endswith("_ll") else ["unparseable"])
         flt = "none" if task.endswith("_ll") else "decision"
         for m in metrics:
             assert isinstance(r[f"{m},{flt}"], float), (task, m, r)
         assert 0 <= r[f"balanced_accuracy,{flt}"] <= 1 and r[f"cross_entropy,{flt}"] > 0
+        for m in utils.METRICS:
+            # each figure's trial-clustered interval as two metrics; lm-eval's own Stderr cannot be had for them
+            # (1e-12: a replicate that redraws the same questions reproduces the figure up to rounding)
+            assert r[f"{m}_ci95_low,{flt}"] - 1e-12 <= r[f"{m},{flt}"] <= r[f"{m}_ci95_high,{flt}"] + 1e-12, (task, m)
+            assert r[f"{m}_stderr,{flt}"] == "N/A" and r[f"{m}_ci95_low_stderr,{flt}"] == "N/A"
+        if not task.endswith("_ll"):
+            assert isinstance(r["unparseable_stderr,decision"], float)  # lm-eval's `mean` has its closed form
         if not task.endswith("_ll"):
             # a random model writes no decision: every doc is counted unparseable, and wrong
             assert r["unparseable,decision"] == 1.0
             assert r["balanced_accuracy,decision"] == 0.0
     assert "|deepimagine_bench_ll" in lm_eval_run["stdout"]
+    assert "|balanced_accuracy_ci95_low " in lm_eval_run["stdout"]
 
 
 def test_samples_carry_the_submission_key(lm_eval_run):
@@ -300,6 +308,15 @@ def test_samples_carry_the_submission_key(lm_eval_run):
 def _overall(results: dict, task: str) -> dict:
     flt = "none" if task.endswith("_ll") else "decision"
     return {m: results[task][f"{m},{flt}"] for m in utils.METRICS}
+
+
+def _intervals(results: dict, task: str) -> dict:
+    flt = "none" if task.endswith("_ll") else "decision"
+    return {(m, end): results[task][f"{m}_ci95_{end},{flt}"] for m in utils.METRICS for end in ("low", "high")}
+
+
+def _flat(intervals: dict) -> dict:
+    return {(m, end): v for m, ci in intervals.items() for end, v in zip(("low", "high"), ci, strict=True)}
 
 
 def _score(questions, path):
@@ -321,6 +338,9 @@ def test_score_cli_reads_ctopen_samples(lm_eval_run, ctopen_available, task):
     # the task's metrics are CT Open's: the scorer gets the same figures from the samples
     expected = _overall(lm_eval_run["results"], task)
     assert {m: doc["overall"][m] for m in utils.METRICS} == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    # and the same intervals (the same trials, resamples and seed)
+    got = _flat({m: doc["overall"][f"{m}_ci95"] for m in utils.METRICS})
+    assert got == pytest.approx(_intervals(lm_eval_run["results"], task), rel=1e-9, abs=1e-12)
 
 
 @pytest.mark.parametrize("task", ["deepimagine_bench", "deepimagine_bench_ll"])
@@ -331,6 +351,8 @@ def test_score_reads_bench_samples(lm_eval_run, hub, task):
     assert len(report.unreadable) == (0 if task.endswith("_ll") else 5)
     expected = _overall(lm_eval_run["results"], task)
     assert {m: report.results["overall"][m] for m in utils.METRICS} == pytest.approx(expected, rel=1e-9, abs=1e-12)
+    got = _flat({m: report.results["overall"][f"{m}_ci95"] for m in utils.METRICS})
+    assert got == pytest.approx(_intervals(lm_eval_run["results"], task), rel=1e-9, abs=1e-12)
 
 
 def test_pair_samples_keys_are_unique_and_known(lm_eval_run, hub):

@@ -10,7 +10,8 @@ from scipy import stats
 
 from deepimagine_data import pipeline
 from deepimagine_data.pairs import comparisons as cmp
-from deepimagine_data.pairs.render import parse_decision, template_dir, templates
+from deepimagine_data.pairs.render import TargetRule, template_dir, templates
+from deepimagine_data.scoring.decision import parse_decision
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_posted_analysis_pair_nct03584009(pairs):
     # no per-arm values in AACT and no posted text naming the reference: direction is not claimed
     assert r["direction"] == "unknown" and r["question_type"] == "difference_2way"
     assert r["options"][r["answer_index"]].startswith("There is no statistically significant difference")
-    assert r["completion"].endswith("DECISION: (0.0, 1.0)")
+    assert r["completion"].endswith("DECISION: (0.2, 0.8)") and r["target_rule"] == "smooth:0.2"
     assert (r["source"], r["license"]) == ("aact", "GPL-3.0-or-later (compilation); ClinicalTrials.gov records")
     assert r["source_version"].startswith("aact_oncology_merck@")
 
@@ -189,12 +190,14 @@ def test_rendering_is_trl_standard_and_decision_matches_answer(pairs):
                 {"role": "user", "content": r["prompt"]},
                 {"role": "assistant", "content": r["completion"]},
             ]
-            probs = parse_decision(r["completion"])
-            assert probs is not None and len(probs) == len(r["options"]) == (3 if "3way" in r["question_type"] else 2)
-            assert probs.index(1.0) == r["answer_index"] and sum(probs) == 1.0
+            n = len(r["options"])
+            parsed = parse_decision(r["completion"], n)
+            assert parsed.ok and n == (3 if "3way" in r["question_type"] else 2)
+            assert parsed.decided() == r["answer_index"]
+            assert list(parsed.probabilities) == TargetRule.parse(r["target_rule"]).probabilities(n, r["answer_index"])
             assert r["completion"].rstrip().splitlines()[-1].startswith("DECISION: (")
             assert all(o in r["prompt"] for o in r["options"])
-            assert r["template_version"] == "pairs-v2" and r["template_sha256"] == sha
+            assert r["template_version"] == "pairs-v3" and r["template_sha256"] == sha
             assert r["source"] and r["source_version"] and r["license"]
     assert (template_dir() / "prompt.txt").is_file()
 
@@ -222,14 +225,86 @@ def test_pairs_schema_is_one_for_all_kinds():
 
 
 @pytest.mark.parametrize(
-    ("text", "probs"),
+    ("spec", "n", "answer", "probs"),
     [
-        ("reasoning...\n\nDECISION: (0.7, 0.3)", [0.7, 0.3]),
-        ("DECISION: (0.1, 0.2, 0.7)\nREASON: ...", [0.1, 0.2, 0.7]),
-        ("first DECISION: (1, 0) then DECISION: (0.2, 0.8)", [0.2, 0.8]),
-        ("no decision here", None),
-        ("DECISION: (high, low)", None),
+        ("smooth:0.2", 2, 1, [0.2, 0.8]),
+        ("smooth:0.2", 3, 0, [0.8, 0.1, 0.1]),
+        ("smooth:0.3", 3, 2, [0.15, 0.15, 0.7]),
+        ("onehot", 3, 1, [0.0, 1.0, 0.0]),
+        (None, 2, 0, [0.8, 0.2]),  # the default
     ],
 )
-def test_parse_decision(text, probs):
-    assert parse_decision(text) == probs
+def test_target_rule(spec, n, answer, probs):
+    assert TargetRule.parse(spec).probabilities(n, answer) == probs
+
+
+@pytest.mark.parametrize("spec", ["smooth:0.5", "smooth:-0.1", "smooth", "soft:0.2", "smooth:x"])
+def test_target_rule_refuses_what_would_not_keep_the_answer_on_top(spec):
+    with pytest.raises(ValueError, match="target rule"):
+        TargetRule.parse(spec)
+
+
+def test_registry_text_is_clean_in_the_prompts(pairs):
+    """NCT00002525 (AACT): every result group's description ends with the registry's "<intervention>: <description>"
+    lines, so the control arm "No Perioperative 5-FU" showed the perioperative 600 mg/m^2/d schedule; both arms
+    parse the shared adjuvant dose 425 mg/m^2, which hid the difference."""
+    r = _one(pairs["strict_arm"], pair_id="strict_arm:NCT00002525:O0:OG001|OG000")
+    anchor = r["prompt"].split("Reference arm (its own result is not posted):\n")[1].split("\n\n")[0]
+    assert anchor.startswith('study arm "No Perioperative 5-FU" — Patients receive no perioperative fluorouracil. ')
+    assert "600 mg/m^2/d" not in r["prompt"] and "~" not in r["prompt"]
+    assert "(dose:" not in r["prompt"]  # 425 mg/m^2 in both arms is not the difference
+    assert r["a_description"].endswith("leucovorin calcium was given at a dose of 20mg/m^2 IV push on days 1-5")
+    # a dose that differs is shown (once: in the description or after it): strict_dose rows name both doses
+    for d in pairs["strict_dose"]:
+        assert d["a_dose_text"] in d["prompt"] and d["b_dose_text"] in d["prompt"], d["pair_id"]
+        assert d["prompt"].count(f"(dose: {d['b_dose_text']}") <= 1
+    alog = _one(pairs["strict_dose"], pair_id="strict_dose:dose_response/alog_pcfb/NCT00286429:O0:OG001|OG002")
+    assert 'study arm "alogliptin 25" — agent=alogliptin; dose (units not stated in source): 25; same' in alog["prompt"]
+    import re
+
+    from deepimagine_data.pairs.render import clean_text, clip
+
+    n_clipped = 0
+    for rows in pairs.values():
+        for p in rows:
+            # AACT's line separators are gone; "~" stays only as "approximately" before a number
+            assert not re.search(r"~(?! ?\d)", p["prompt"]), p["pair_id"]
+            for side in ("a", "b"):
+                text = clean_text(p[f"{side}_description"])
+                if not text or text == p[f"{side}_title"]:
+                    continue
+                shown = clip(text).rstrip(".;, ")
+                assert f'study arm "{p[f"{side}_title"]}" — {shown}' in p["prompt"], p["pair_id"]
+                if shown.endswith("…"):
+                    # cut at a word boundary: a prefix of the text that ends where a word ends
+                    head = shown[:-1]
+                    assert text.startswith(head) and text[len(head)] in " ,;:-—", (p["pair_id"], head[-30:])
+                    n_clipped += 1
+    assert n_clipped > 100
+
+
+@pytest.mark.parametrize(
+    ("text", "interventions", "expected"),
+    [
+        # NCT00002525's control group (AACT outcome group OG001)
+        (
+            "Patients receive no perioperative fluorouracil.~After surgery, 5-FU was given~fluorouracil: "
+            "Perioperative 5-FU: 600 mg/m^2/d x 7 days~After surgery, 5-FU was given 425 mg/m^2~leucovorin "
+            "calcium: given after surgery",
+            [
+                ("fluorouracil", "Perioperative 5-FU: 600 mg/m^2/d x 7 days~After surgery, 5-FU was given 425 mg/m^2"),
+                ("leucovorin calcium", "given after surgery"),
+            ],
+            "Patients receive no perioperative fluorouracil.~After surgery, 5-FU was given",
+        ),
+        # an arm's own "<drug>: <dose>" line is not the intervention's description: it stays
+        ("Cisplatin: 75 mg/m2 on day 1", [("Cisplatin", "Platinum agent")], "Cisplatin: 75 mg/m2 on day 1"),
+        # a description that is nothing but the appended lines keeps them (better than nothing)
+        ("Drug X: tablets", [("Drug X", "tablets")], "Drug X: tablets"),
+        (None, [("A", "b")], None),
+    ],
+)
+def test_strip_intervention_lines(text, interventions, expected):
+    from deepimagine_data.pairs.render import strip_intervention_lines
+
+    assert strip_intervention_lines(text, interventions) == expected

@@ -186,7 +186,13 @@ def test_cli_json_document(run_files, shared_data):
     for cat in [*M.CATEGORIES, "overall"]:
         assert set(doc[cat]) >= {"balanced_accuracy", "macro_f1", "cross_entropy", "brier", "ece"}
         assert math.isclose(doc[cat]["macro_f1"], golden[cat]["macro_f1"], abs_tol=1e-9)
+        # every metric has its 95% interval beside it, and each category its trials
+        for m in M.METRICS:
+            lo, hi = doc[cat][f"{m}_ci95"]
+            assert lo <= doc[cat][m] <= hi
+        assert doc[cat]["trials"] <= doc[cat]["questions"]
     assert doc["meta"]["runs"] == 3 and doc["meta"]["questions"] == 605
+    assert doc["meta"]["bootstrap"]["resamples"] == M.BOOTSTRAP_RESAMPLES and "overall" in doc["meta"]
 
 
 def test_cli_table_and_clear_error(run_files, shared_data, tmp_path):

@@ -59,7 +59,7 @@ def _train_rows(hub: Path, config: str, n: int) -> list[dict]:
 def sft_run(hub, tiny_model, tmp_path_factory) -> tuple[Path, int]:
     """The SFT smoke run through the real CLI entry: its output folder and exit code."""
     out = tmp_path_factory.mktemp("runs") / "sft"
-    argv = ["train", "sft", "--model", str(tiny_model), "--hub-dir", str(hub), "--revision", "v0.2.0"]
+    argv = ["train", "sft", "--model", str(tiny_model), "--hub-dir", str(hub), "--revision", "v0.3.0"]
     argv += ["--max-steps", "2", "--limit", "16", "--max-length", "1536", "--output-dir", str(out)]
     return out, main(argv)
 
@@ -79,10 +79,11 @@ def test_sft_smoke(sft_run, hub, tiny_model):
     ds = run["dataset"]
     assert ds["dataset"] == "deepimagine/pairs" and ds["kind"] == "folder"
     assert ds["location"] == str((hub / "deepimagine/pairs").resolve())
-    assert ds["revision"] == "v0.2.0" and ds["version"] == version == "0.2.0"
+    assert ds["revision"] == "v0.3.0" and ds["version"] == version == "0.3.0"
     assert ds["fingerprint"] == fingerprint and len(fingerprint) == 64
     assert ds["configs"] == ["strict_arm", "strict_dose", "strict_outcome"]
     assert run["rows"]["train"]["rows"] + run["rows"]["train"]["dropped_too_long"] == 16
+    assert run["rows"]["train"]["target_rules"] == {"smooth:0.2": 16}  # the rule the model was trained with
     assert run["model"]["path"] == str(Path(tiny_model).resolve())
     assert run["training_args"]["max_steps"] == 2 and run["training_args"]["use_cpu"] is True
     assert run["lora"] == {"r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "target_modules": "all-linear"}
@@ -152,7 +153,7 @@ def test_grpo_smoke_rewards_get_the_references(sft_run, hub, tiny_model, tmp_pat
     assert "completion" not in seen[0]["keys"] and "answer_index" not in seen[0]["keys"]
 
     run = json.loads((out / runner.RUN_FILE).read_text())
-    assert run["dataset"]["configs"] == ["approx"] and run["dataset"]["version"] == "0.2.0"
+    assert run["dataset"]["configs"] == ["approx"] and run["dataset"]["version"] == "0.3.0"
     assert run["rewards"] == {"decision_reward": 1.0, "format_reward": treward.FORMAT_WEIGHT}
     assert run["training_args"]["num_generations"] == 2
     assert run["model"]["adapter_of"] == str(tiny_model) and run["lora"]["continued_adapter"] == str(sft_run[0])
@@ -188,7 +189,7 @@ def test_wrong_revision_is_refused(hub, tiny_model, tmp_path, capsys):
     argv = ["train", "sft", "--model", str(tiny_model), "--hub-dir", str(hub), "--output-dir", str(out)]
     assert main([*argv, "--revision", "v0.1.0"]) == 2
     err = capsys.readouterr().err
-    assert "--revision v0.1.0 asked, but the card says Version 0.2.0" in err and "deepimagine/pairs" in err
+    assert "--revision v0.1.0 asked, but the card says Version 0.3.0" in err and "deepimagine/pairs" in err
     assert main([*argv, "--revision", "main"]) == 2
     assert "local folder has none" in capsys.readouterr().err
     assert not out.exists()  # refused before anything was written
@@ -215,7 +216,7 @@ def test_bad_input_names_dataset_config_and_field(hub, tmp_path):
     with pytest.raises(tdata.TrainDataError, match=r"config strict_arm: no split 'dev'"):
         tdata.sft_dataset(src, ["strict_arm"], "dev")
     folder = _with_extra_config(hub, tmp_path, "broken", [{"pair_id": "p1", "prompt": "q", "answer_index": 0}])
-    src = tdata.resolve_source(str(folder), None, "0.2.0")
+    src = tdata.resolve_source(str(folder), None, "0.3.0")
     with pytest.raises(tdata.TrainDataError, match=r"config broken, split train: missing field\(s\) completion"):
         tdata.sft_dataset(src, ["broken"])
     with pytest.raises(tdata.TrainDataError, match=r"config broken, split train: missing field\(s\) options"):
@@ -255,7 +256,7 @@ def test_traces_replace_template_rows(hub, tmp_path):
             }
         )
     folder = _with_extra_config(hub, tmp_path, "traces", traces)
-    src = tdata.resolve_source(str(folder), None, "v0.2.0")
+    src = tdata.resolve_source(str(folder), None, "v0.3.0")
     configs = tdata.default_configs(src, "sft")
     assert configs == ["strict_arm", "strict_dose", "strict_outcome", "traces"]
     ds, stats = tdata.sft_dataset(src, configs)
@@ -270,6 +271,29 @@ def test_traces_replace_template_rows(hub, tmp_path):
     assert vstats["configs_without_split"] == ["traces"] and val.num_rows > 0
     msgs, _ = tdata.sft_dataset(src, ["traces"], fmt="messages")
     assert msgs[0]["prompt"][-1]["role"] == "user" and msgs[0]["completion"][0]["role"] == "assistant"
+
+
+def test_sft_targets_rerender_the_decision_line(hub):
+    from deepimagine_data.scoring.decision import parse_decision
+
+    src = tdata.resolve_source("deepimagine/pairs", hub, None)
+    built, stats = tdata.sft_dataset(src, ["strict_arm"], limit=40)
+    assert stats["target_rules"] == {"smooth:0.2": 40}
+    onehot, ostats = tdata.sft_dataset(src, ["strict_arm"], limit=40, targets="onehot")
+    assert ostats["target_rules"] == {"onehot": 40}
+    rows = _train_rows(hub, "strict_arm", 40)
+    for b, o, r in zip(built["completion"], onehot["completion"], rows, strict=True):
+        n, ans = len(r["options"]), r["answer_index"]
+        assert b.rpartition("DECISION:")[0] == o.rpartition("DECISION:")[0]  # only the decision line changes
+        assert max(parse_decision(b, n).probabilities) == 0.8
+        assert parse_decision(o, n).probabilities[ans] == 1.0
+    msgs, _ = tdata.sft_dataset(src, ["strict_arm"], fmt="messages", limit=5, targets="smooth:0.3")
+    assert all(
+        m[0]["content"].endswith(("(0.7, 0.3)", "(0.3, 0.7)", "0.7, 0.15)", "0.15, 0.7)", "(0.15, 0.7, 0.15)"))
+        for m in msgs["completion"]
+    )
+    with pytest.raises(tdata.TrainDataError, match="--targets: target rule 'smooth:0.6'"):
+        tdata.sft_dataset(src, ["strict_arm"], limit=5, targets="smooth:0.6")
 
 
 def test_grpo_columns_on_built_approx(hub):

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..scoring.metrics import CATEGORIES
+from ..scoring.metrics import BOOTSTRAP_RESAMPLES, CATEGORIES, MIN_CATEGORY_QUESTIONS
 from .bench import DEFAULT_OUT, default_name
 from .models import MODELS, NAMES
 
@@ -196,22 +196,35 @@ def _f(x) -> str:
     return "-" if x is None else f"{x:.4f}"
 
 
+def _ci(r: dict, metric: str) -> str:
+    ci = r.get(f"{metric}_ci95")
+    return f"[{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "-"
+
+
 def report_table(rows: Sequence[dict]) -> str:
-    """Balanced accuracy per category and overall (macro-F1, cross-entropy, ECE overall) of bench and CT Open runs,
-    then TOP runs with PR-AUC, ROC-AUC and F1."""
+    """Balanced accuracy per category and overall, with overall's 95% interval (macro-F1, cross-entropy, ECE
+    overall) of bench and CT Open runs, then TOP runs with PR-AUC, ROC-AUC and F1."""
     lines = []
     scored = [d for d in rows if d["benchmark"] != "top"]
     if scored:
         head = (
             f"{'benchmark':<9} {'edition':<10} {'model':<8} {'2w-impl':>7} {'2w-expl':>7} {'3w-expl':>7} "
-            f"{'overall':>7} {'macroF1':>7} {'x-ent':>6} {'ECE':>6} {'time':>7} note"
+            f"{'overall':>7} {'95% interval':>12} {'macroF1':>7} {'x-ent':>6} {'ECE':>6} {'time':>7} note"
         )
-        title = "balanced accuracy per category (CT Open's metric); overall = mean of the categories"
+        title = (
+            "balanced accuracy per category (CT Open's metric); overall = mean of the categories with >= "
+            f"{MIN_CATEGORY_QUESTIONS} questions (* left out); interval: trial-clustered bootstrap, "
+            f"{BOOTSTRAP_RESAMPLES:,} resamples"
+        )
         lines += [title, head, "-" * len(head)]
         for d in scored:
             r = d["results"]
-            cat = [_f(r.get(c, {}).get("balanced_accuracy")) for c in CATEGORIES]
             o = r["overall"]
+            left_out = set(CATEGORIES) - set(o.get("categories", CATEGORIES))
+            cat = [
+                _f(r.get(c, {}).get("balanced_accuracy")) + ("*" if c in left_out and c in r else "")
+                for c in CATEGORIES
+            ]
             note = f"max_train {d['max_train']}" if d.get("max_train") else ""
             if d.get("reference"):
                 note, wall = "reference (uniform)" if d["model"] == "chance" else "reference (bench-train shares)", "-"
@@ -219,8 +232,8 @@ def report_table(rows: Sequence[dict]) -> str:
                 wall = f"{d['wall_s']['total']:.1f}s"
             lines.append(
                 f"{d['benchmark']:<9} {d['edition']:<10} {d['model']:<8} {cat[0]:>7} {cat[1]:>7} {cat[2]:>7} "
-                f"{o['balanced_accuracy']:>7.4f} {o['macro_f1']:>7.4f} {o['cross_entropy']:>6.3f} {o['ece']:>6.3f} "
-                f"{wall:>7} {note}"
+                f"{o['balanced_accuracy']:>7.4f} {_ci(o, 'balanced_accuracy'):>12} {o['macro_f1']:>7.4f} "
+                f"{o['cross_entropy']:>6.3f} {o['ece']:>6.3f} {wall:>7} {note}"
             )
     top = [d for d in rows if d["benchmark"] == "top"]
     if top:

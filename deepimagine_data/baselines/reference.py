@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from ..scoring.metrics import Scored, evaluate_runs
+from ..scoring.metrics import BOOTSTRAP_RESAMPLES, Scored, evaluate_runs
 from ..scoring.questions import Question
 
 REFERENCE_MODELS = ("chance", "majority")
@@ -54,8 +54,8 @@ def reference_results(questions: Sequence[Question], train: Sequence[Question]) 
     prior = majority_probabilities(train)
     out = {}
     for model in REFERENCE_MODELS:
-        run = [Scored(q.category, q.answer_index, _probabilities(model, q, prior)) for q in questions]
-        out[model] = evaluate_runs([run])
+        run = [Scored(q.category, q.answer_index, _probabilities(model, q, prior), cluster=q.trial) for q in questions]
+        out[model] = evaluate_runs([run], bootstrap=BOOTSTRAP_RESAMPLES)
     return out
 
 

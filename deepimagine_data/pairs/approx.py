@@ -53,7 +53,9 @@ from rapidfuzz import fuzz
 from ..splits import SplitAssignment
 from .factors import FACTORS, FactorDiff, SideIndex, diff, outcome_key
 from .render import (
-    arm_block,
+    TargetRule,
+    arm_pair_blocks,
+    known_result,
     options_fields,
     options_for,
     outcome_block,
@@ -64,8 +66,8 @@ from .render import (
 )
 from .strict import COMPARISON_FIELDS, OUTCOME_FIELDS, TEXT_FIELDS, TRIAL_CONTEXT_FIELDS, trial_context
 
-APPROX_TEMPLATE = "approx-v2"
-PATHWAY_TEMPLATE = "pathway-v2"
+APPROX_TEMPLATE = "approx-v3"
+PATHWAY_TEMPLATE = "pathway-v3"
 # The issue's default order: arm (what is given, then how much), outcome, population, geography, then the rest.
 DEFAULT_ORDER = ("intervention", "dose", "outcome", "population", "geography", "phase", "design")
 # Aliases accepted in a user's order: "arm" is intervention + dose, "other" is phase + design.
@@ -345,8 +347,7 @@ def _templates(version: str) -> tuple[dict[str, Template], str]:
 
 
 def _comparison_block(rec: dict, outcome: dict) -> str:
-    b = arm_block(rec["b_title"], rec["b_description"], rec["b_dose_text"], rec["b_dose_unit"])
-    a = arm_block(rec["a_title"], rec["a_description"], rec["a_dose_text"], rec["a_dose_unit"])
+    a, b = arm_pair_blocks(rec)
     return f"{b} compared with {a}; {outcome_block(outcome)}"
 
 
@@ -361,6 +362,11 @@ def _anchor_fields(row: dict) -> dict:
         }
     )
     return {f"anchor_{k}": v for k, v in f.items()}
+
+
+def _listing(names: list[str]) -> str:
+    """ "intervention", "intervention and dose", "intervention, dose and outcome"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _verdict(d: FactorDiff, factor: str) -> str:
@@ -387,9 +393,10 @@ class _Rows:
         licenses: Mapping[str, str],
         retrieval: Retrieval,
         assignment: SplitAssignment,
+        targets: TargetRule | None = None,
     ) -> None:
         self.trials, self.outcomes, self.licenses, self.retrieval = trials, outcomes, licenses, retrieval
-        self.assignment = assignment
+        self.assignment, self.targets = assignment, TargetRule.parse(targets)
 
     def date(self, trial_id: str) -> dt.date | None:
         # the date the split and the time rule use: the earliest any source gives for the registry trial
@@ -459,6 +466,12 @@ class _Rows:
             "target_block": f"{_comparison_block(target, self.outcomes[target['outcome_id']])}.",
         }
 
+    def known(self, anchor: dict) -> str:
+        """The anchor's result in words, as the prompt states it (no numbers)."""
+        at = self.trials[anchor["trial_id"]]
+        title = self.outcomes[anchor["outcome_id"]]["title"]
+        return f'Known: in the anchor trial {at["nct_id"] or at["trial_id"]}, on "{title}", {known_result(anchor)}.'
+
 
 def approx_row(rows: _Rows, target: dict, cand: Candidate, anchor_rank: int, order: tuple[str, ...]) -> dict:
     row = rows.base(target, cand, anchor_rank)
@@ -467,7 +480,11 @@ def approx_row(rows: _Rows, target: dict, cand: Candidate, anchor_rank: int, ord
     tmpl, sha = _templates(APPROX_TEMPLATE)
     change = "\n".join(_change_lines(cand.diff, order) + ([_unknown_line(cand.diff)] if cand.diff.unknown else []))
     prompt = tmpl["prompt"].substitute(**rows.blocks(row, target, cand.anchor), change_block=change).strip()
-    row.update(text_fields(row, prompt, tmpl["completion"], APPROX_TEMPLATE, sha))
+    changed = [f for f in order if f in cand.diff.changed]
+    verb = "changes" if len(changed) == 1 else "change"
+    reasoning = f"{rows.known(cand.anchor)} From the anchor to the target, the {_listing(changed)} {verb}"
+    reasoning += f"; the {_listing(list(cand.diff.unknown))} may differ too." if cand.diff.unknown else "."
+    row.update(text_fields(row, prompt, tmpl["completion"], APPROX_TEMPLATE, sha, reasoning, rows.targets))
     return row
 
 
@@ -517,7 +534,8 @@ def pathway_row(rows: _Rows, target: dict, cand: Candidate, anchor_rank: int, or
         lines.append(_unknown_line(cand.diff))
     prompt = tmpl["prompt"].substitute(**blocks, steps_block="\n".join(lines)).strip()
     row.update(order=list(order), n_steps=len(steps), steps=steps)
-    row.update(text_fields(row, prompt, tmpl["completion"], PATHWAY_TEMPLATE, sha))
+    reasoning = f"{rows.known(anchor)} The walk changes one factor at a time: " + ", then ".join(factors) + "."
+    row.update(text_fields(row, prompt, tmpl["completion"], PATHWAY_TEMPLATE, sha, reasoning, rows.targets))
     return row
 
 
@@ -558,8 +576,10 @@ def build_approx(
     assignment: SplitAssignment,
     exclude: Mapping[str, set[str]],
     options: ApproxOptions | None = None,
+    targets: TargetRule | str | None = None,
 ) -> ApproxResult:
-    """``approx`` and ``pathways`` tables (schemas :data:`APPROX`, :data:`PATHWAYS`), rows sorted by id."""
+    """``approx`` and ``pathways`` tables (schemas :data:`APPROX`, :data:`PATHWAYS`), rows sorted by id; ``targets``
+    is the decision-line rule of the completions."""
     from tqdm.auto import tqdm
 
     options = options or ApproxOptions()
@@ -577,7 +597,7 @@ def build_approx(
     }
     titles = {k: v["title"] for k, v in outcomes.items()}
     sides = _Sides(SideIndex(tables))
-    rows = _Rows(trials, outcomes, dict(licenses), retrieval, assignment)
+    rows = _Rows(trials, outcomes, dict(licenses), retrieval, assignment, TargetRule.parse(targets))
 
     approx_rows, pathway_rows = [], []
     targets = without = 0

@@ -42,6 +42,7 @@ import pyarrow as pa
 
 from .. import evidence as E
 from .. import labels as L
+from .render import strip_intervention_lines
 
 COMPARATOR_TYPES = {"PLACEBO_COMPARATOR", "ACTIVE_COMPARATOR", "NO_INTERVENTION", "SHAM_COMPARATOR"}
 NON_INFERIORITY_TYPES = {
@@ -103,8 +104,12 @@ class Corpus:
             rows = result_groups[outcome_id]
             tid = rows[0]["trial_id"]
             linked = link_outcome_groups(rows, protocol.get(tid, []), interventions.get(tid, []))
+            appended = [(iv["name"], iv["description"]) for iv in interventions.get(tid, [])]
             for r in rows:
                 g = dict(r)
+                # the registry appends every intervention's description to every result group; shown as the
+                # group's own text it gives an arm a schedule it does not receive (NCT00002525)
+                g["description"] = strip_intervention_lines(r["description"], appended)
                 lk = linked[g["group_id"]]
                 links[g["group_id"]] = lk
                 arm = by_id.get(lk.arm_id) if lk.arm_id is not None else None

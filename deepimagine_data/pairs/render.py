@@ -1,21 +1,87 @@
 """TRL-standard text for pairs and questions, from the versioned templates in ``deepimagine_data/templates/``.
 
 A pair row gets ``prompt`` and ``completion`` (TRL's standard prompt-completion format) and ``messages`` (TRL's
-conversational format: the same text as a user and an assistant turn). The completion ends with CT Open's decision
-line ``DECISION: (p1, p2[, p3])`` with probability 1 on the known answer.
+conversational format: the same text as a user and an assistant turn).
+
+The completion is what a model may imitate: a short reasoning built only from facts the prompt states (the changed
+factor, the anchor's known result where there is one) and CT Open's decision line ``DECISION: (p1, p2[, p3])``. The
+target's own posted evidence (p-value, estimate, CI, per-arm values, the wording of its significance) never appears
+in it; it stays in the row's fields and its ``rationale`` column, for verification and analysis.
+
+The decision line's probabilities come from a :class:`TargetRule` (default ``smooth:0.2``: 0.8 on the known answer,
+0.2 shared by the other options), not a one-hot vector: one-hot targets teach a model to state certainty it cannot
+have, and a model that imitates them scores a cross-entropy of ~11 on CT Open at 60% accuracy (uniform: 0.69).
+
+Registry text is cleaned before it is shown (:func:`clean_text`, :func:`clip`): AACT's ``~`` line separators become
+sentence breaks, long texts are cut at a word boundary, and the intervention descriptions the registry appends to
+every result group are left to the arms that name them (:func:`strip_intervention_lines`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from string import Template
 
-TEMPLATE_VERSION = "pairs-v2"
-DECISION_RE = re.compile(r"DECISION:\s*\(([^)]*)\)")
+TEMPLATE_VERSION = "pairs-v3"
+DEFAULT_TARGETS = "smooth:0.2"
+
+
+@dataclass(frozen=True)
+class TargetRule:
+    """How the decision line of a template completion spreads probability over the options.
+
+    ``smooth:EPS`` puts ``1 - EPS`` on the known answer and shares ``EPS`` equally among the other options
+    (label smoothing onto the wrong options); ``onehot`` is ``smooth:0``. ``EPS`` is below 0.5 so that the known
+    answer always keeps the highest probability (the argmax, which CT Open's accuracy reads, is the label).
+
+    >>> TargetRule.parse("smooth:0.2").probabilities(3, 1)
+    [0.1, 0.8, 0.1]
+    >>> TargetRule.parse("onehot").line(2, 0)
+    '1.0, 0.0'
+    """
+
+    epsilon: float = 0.2
+
+    @property
+    def name(self) -> str:
+        return "onehot" if self.epsilon == 0 else f"smooth:{self.epsilon:g}"
+
+    @classmethod
+    def parse(cls, spec: str | TargetRule | None) -> TargetRule:
+        if isinstance(spec, TargetRule):
+            return spec
+        spec = (spec or DEFAULT_TARGETS).strip().lower()
+        if spec == "onehot":
+            return cls(0.0)
+        kind, _, value = spec.partition(":")
+        try:
+            eps = float(value)
+        except ValueError:
+            eps = None
+        if kind != "smooth" or eps is None or not 0 <= eps < 0.5:
+            raise ValueError(f"target rule {spec!r}: expected 'onehot' or 'smooth:EPS' with 0 <= EPS < 0.5")
+        return cls(eps)
+
+    def probabilities(self, n: int, answer: int) -> list[float]:
+        if not 0 <= answer < n:
+            raise ValueError(f"answer index {answer} out of range for {n} options")
+        rest = round(self.epsilon / (n - 1), 4)
+        return [round(1 - self.epsilon, 4) if i == answer else rest for i in range(n)]
+
+    def line(self, n: int, answer: int) -> str:
+        return ", ".join(repr(p) for p in self.probabilities(n, answer))
+
+    def expected_cross_entropy(self, n: int, accuracy: float) -> float:
+        """CT Open's cross-entropy of a model that reproduces these targets and picks the right option with
+        probability ``accuracy`` (its wrong picks put ``EPS / (n - 1)`` on the truth, floored at 1e-12)."""
+        probs = self.probabilities(n, 0)
+        return -(accuracy * math.log(max(probs[0], 1e-12)) + (1 - accuracy) * math.log(max(probs[1], 1e-12)))
 
 
 def template_dir(version: str = TEMPLATE_VERSION) -> Path:
@@ -91,33 +157,105 @@ def superiority_options(a: str, b: str) -> list[str]:
     ]
 
 
-def decision_line(n: int, answer: int) -> str:
-    return ", ".join("1.0" if i == answer else "0.0" for i in range(n))
-
-
-def parse_decision(text: str) -> list[float] | None:
-    """The probabilities of the last decision line in ``text`` (None when there is none or it does not parse)."""
-    m = list(DECISION_RE.finditer(text or ""))
-    if not m:
-        return None
-    try:
-        return [float(x) for x in m[-1].group(1).split(",")]
-    except ValueError:
-        return None
-
-
-def arm_block(title: str, desc: str | None, dose_text: str | None, dose_unit: str | None) -> str:
+def arm_block(
+    title: str, desc: str | None, dose_text: str | None, dose_unit: str | None, *, show_dose: bool = True
+) -> str:
+    """One arm as the prompts show it: title, cleaned description, and the dose where it tells the arms apart
+    (``show_dose=False`` where the other arm shows the same dose: then the dose is not the difference, and showing
+    it on both would hide the one there is)."""
     s = f'study arm "{title}"'
-    if desc and desc.strip() and desc.strip() != title:
-        s += f" — {_clip(desc)}"
-    if dose_text:
-        s += f" (dose: {dose_text}{'' if dose_unit else '; unit not stated in the source'})"
+    text = clean_text(desc)
+    if text and text != title:
+        s += f" — {clip(text).rstrip('.;, ')}"
+    if dose_text and show_dose and not _states(text, dose_text):
+        unit = "" if dose_unit or "not stated" in dose_text else "; unit not stated in the source"
+        s += f" (dose: {dose_text}{unit})"
     return s
 
 
-def _clip(s: str, n: int = 400) -> str:
+def _states(text: str, dose_text: str) -> bool:
+    """Whether ``text`` already states the dose ``dose_text`` ("25 (units not stated in source)" is stated by
+    "dose (units not stated in source): 25"), so that it is not shown twice."""
+    core = dose_text.split(" (")[0].strip()
+    return bool(core) and re.search(rf"(?<![\w.]){re.escape(core)}(?!\w|\.\d)", text) is not None
+
+
+def arm_pair_blocks(rec: dict) -> tuple[str, str]:
+    """(arm ``a``, arm ``b``) blocks of a comparison, doses shown only where they differ."""
+    show = rec["a_dose_text"] != rec["b_dose_text"]
+    return tuple(  # type: ignore[return-value]
+        arm_block(
+            rec[f"{s}_title"], rec[f"{s}_description"], rec[f"{s}_dose_text"], rec[f"{s}_dose_unit"], show_dose=show
+        )
+        for s in ("a", "b")
+    )
+
+
+# AACT's flat files turn every line break inside a value into "~" (aact_flat.py); a "~" before a number after a
+# space or bracket is the "approximately" sign and stays.
+_TILDE = re.compile(r"\s*(?:~(?!(?<=[\s(]~) ?\d)|\n)\s*")
+
+
+def clean_text(s: str | None) -> str:
+    """Registry text on one line: AACT's ``~`` line breaks become sentence breaks (a period where the line had no
+    closing punctuation), whitespace collapsed.
+
+    >>> clean_text("Patients receive no perioperative fluorouracil.~After surgery, 5-FU was given~~on days 1-5")
+    'Patients receive no perioperative fluorouracil. After surgery, 5-FU was given. On days 1-5'
+    >>> clean_text("every ~12 weeks up to 72 weeks, then every ~ 24 weeks")
+    'every ~12 weeks up to 72 weeks, then every ~ 24 weeks'
+    """
+    if not s:
+        return ""
+    parts = [p.strip() for p in _TILDE.split(s)]
+    out = ""
+    for p in (p for p in parts if p):
+        if not out:
+            out = p
+        elif out[-1] in ".;:!?,":
+            out += " " + p
+        else:
+            out += ". " + (p[0].upper() + p[1:])
+    return re.sub(r"\s+", " ", out).strip()
+
+
+def clip(s: str, n: int = 400) -> str:
+    """``s`` on one line, cut at a word boundary to at most ``n`` characters (an ellipsis marks the cut).
+
+    >>> clip("Cisplatin 75 mg/m2 on day 1 of each 21-day cycle", 30)
+    'Cisplatin 75 mg/m2 on day 1…'
+    """
     s = re.sub(r"\s+", " ", s).strip()
-    return s if len(s) <= n else s[: n - 1].rstrip() + "…"
+    if len(s) <= n:
+        return s
+    cut = s[: n - 1]
+    space = cut.rfind(" ")
+    if space >= n // 2:  # a word boundary not far back; a single huge token is cut where it must be
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-—") + "…"
+
+
+def strip_intervention_lines(desc: str | None, interventions: list[tuple[str, str | None]]) -> str | None:
+    """A result group's description without the ``<intervention name>: <intervention description>`` lines the
+    registry appends to every group of a trial (the same text in each arm, whether or not the arm receives that
+    intervention in that form).
+
+    NCT00002525's "No Perioperative 5-FU" group, posted as "Patients receive no perioperative fluorouracil.~After
+    surgery (...) 5-FU was given at a dose of 425 mg/m^2 (...)~fluorouracil: Perioperative 5-FU: 600 mg/m^2/d x 7
+    days continuous IV, beginning within 24 hours of surgery~After surgery, 5-FU was given 425 mg/m^2 (...)~leucovorin
+    calcium: given after surgery (...)", keeps its first two lines: the perioperative schedule is the other arm's.
+    """
+    if not desc:
+        return desc
+    out = desc
+    # longest first: an intervention whose name starts another's ("5-FU" / "5-FU and leucovorin"); only the exact
+    # appended line goes (an arm's own "Cisplatin: 75 mg/m2 on day 1" is the arm's text and stays)
+    for name, text in sorted(interventions, key=lambda x: -len(x[0] or "")):
+        if name and text:
+            pat = r"(?:^|(?<=[~\n]))\s*" + re.escape(f"{name}: {text.strip()}") + r"\s*(?=[~\n]|$)"
+            out = re.sub(pat, "", out, flags=re.IGNORECASE)
+    out = re.sub(r"[~\n]\s*(?=[~\n]|$)", "", out).strip("~\n ")
+    return out or desc
 
 
 def outcome_block(o: dict) -> str:
@@ -125,12 +263,12 @@ def outcome_block(o: dict) -> str:
     if o.get("outcome_type"):
         parts.append(f"type: {o['outcome_type'].lower()}")
     if o.get("time_frame"):
-        parts.append(f"time frame: {_clip(o['time_frame'], 200)}")
+        parts.append(f"time frame: {clip(clean_text(o['time_frame']), 200).rstrip('.;, ')}")
     if o.get("unit_of_measure"):
         parts.append(f"unit: {o['unit_of_measure']}")
     if o.get("population_description"):
         # two outcomes of one trial often differ only here ("Full analysis set - ATM negative population")
-        parts.append(f"analysis population: {_clip(o['population_description'], 250)}")
+        parts.append(f"analysis population: {clip(clean_text(o['population_description']), 250).rstrip('.;, ')}")
     return "; ".join(parts)
 
 
@@ -230,30 +368,87 @@ def options_fields(options: list[str]) -> dict:
     }
 
 
-def render_pair(row: dict, anchor_block: str, change_block: str, target_block: str) -> dict:
+def render_pair(
+    row: dict,
+    anchor_heading: str,
+    anchor_block: str,
+    change_block: str,
+    target_block: str,
+    reasoning: str,
+    targets: TargetRule | str | None = None,
+) -> dict:
     """Fill ``prompt``/``completion``/``messages`` for a pair row holding ``options`` and ``answer_index``."""
     tp, tc, sha = templates()
     prompt = tp.substitute(
         **trial_fields(row),
         **options_fields(row["options"]),
+        anchor_heading=anchor_heading,
         anchor_block=anchor_block,
         changed_factor=row["changed_factor"],
         change_block=change_block,
         target_block=target_block,
     ).strip()
-    return text_fields(row, prompt, tc, TEMPLATE_VERSION, sha)
+    return text_fields(row, prompt, tc, TEMPLATE_VERSION, sha, reasoning, targets)
 
 
-def text_fields(row: dict, prompt: str, completion_template: Template, version: str, sha: str) -> dict:
-    """``prompt``/``completion`` (TRL prompt-completion), ``messages`` (conversational) and the template's
-    version and hash; the completion is the row's rationale and its decision line."""
+def text_fields(
+    row: dict,
+    prompt: str,
+    completion_template: Template,
+    version: str,
+    sha: str,
+    reasoning: str,
+    targets: TargetRule | str | None = None,
+) -> dict:
+    """``prompt``/``completion`` (TRL prompt-completion), ``messages`` (conversational), the target rule and the
+    template's version and hash; the completion is ``reasoning`` (facts of the prompt only) and the decision line."""
+    rule = TargetRule.parse(targets)
     completion = completion_template.substitute(
-        rationale=row["rationale"], decision=decision_line(len(row["options"]), row["answer_index"])
+        reasoning=reasoning, decision=rule.line(len(row["options"]), row["answer_index"])
     ).strip()
     return {
         "prompt": prompt,
         "completion": completion,
         "messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": completion}],
+        "target_rule": rule.name,
         "template_version": version,
         "template_sha256": sha,
     }
+
+
+_DECISION_LINE = re.compile(r"DECISION:\s*\([^)]*\)")
+
+
+def retarget(completion: str, n_options: int, answer: int, targets: TargetRule | str) -> str:
+    """``completion`` with its last decision line's probabilities set by ``targets`` (what ``train sft --targets``
+    does to the template completions; a dataset built with one rule trains with another without a rebuild).
+
+    >>> retarget("The arm changes.\\n\\nDECISION: (0.2, 0.8)", 2, 1, "onehot")
+    'The arm changes.\\n\\nDECISION: (0.0, 1.0)'
+    """
+    found = list(_DECISION_LINE.finditer(completion))
+    if not found:
+        raise ValueError(f"no DECISION line in completion {completion[-80:]!r}")
+    m = found[-1]
+    line = f"DECISION: ({TargetRule.parse(targets).line(n_options, answer)})"
+    return completion[: m.start()] + line + completion[m.end() :]
+
+
+def known_result(rec: dict) -> str:
+    """A known comparison's result in words (no numbers): what a reasoning may start from.
+
+    >>> known_result({"is_non_inferiority": False, "significance": "significant", "benefit": "worse",
+    ...               "a_title": "Hormone Therapy + Radiation Therapy", "b_title": "Radiation Therapy Alone"})
+    '"Radiation Therapy Alone" was statistically significantly worse than "Hormone Therapy + Radiation Therapy"'
+    """
+    a, b = rec["a_title"], rec["b_title"]
+    if rec["is_non_inferiority"]:
+        shown = {"shown": "was shown", "not_shown": "was not shown"}.get(rec.get("ni_result"), "is not known")
+        return f'{ni_kind(rec).lower()} of "{b}" versus "{a}" {shown}'
+    if rec["significance"] == "significant":
+        if rec["benefit"] in ("better", "worse"):
+            return f'"{b}" was statistically significantly {rec["benefit"]} than "{a}"'
+        return f'"{b}" and "{a}" differed statistically significantly (which is better is not known)'
+    if rec["significance"] == "not_significant":
+        return f'"{b}" and "{a}" did not differ statistically significantly'
+    return f'whether "{b}" and "{a}" differed is not known'

@@ -27,7 +27,16 @@ from collections import Counter, defaultdict
 import pyarrow as pa
 
 from .comparisons import Corpus, all_comparisons, comparison, exclusion
-from .render import arm_block, arm_value_text, options_for, outcome_block, render_pair, result_text
+from .render import (
+    TargetRule,
+    arm_pair_blocks,
+    arm_value_text,
+    known_result,
+    options_for,
+    outcome_block,
+    render_pair,
+    result_text,
+)
 
 KINDS = ("strict_arm", "strict_dose", "strict_outcome")
 OUTCOME_ANCHORS = 3
@@ -141,6 +150,7 @@ TEXT_FIELDS = [
     ("prompt", S),
     ("completion", S),
     ("messages", pa.list_(pa.struct([("role", S), ("content", S)]))),
+    ("target_rule", S),
     ("template_version", S),
     ("template_sha256", S),
 ]
@@ -190,18 +200,19 @@ def _base(c: Corpus, rec: dict, kind: str, factor: str, licenses: dict[str, str]
     return row
 
 
-def _side(rec: dict, s: str) -> str:
-    return arm_block(rec[f"{s}_title"], rec[f"{s}_description"], rec[f"{s}_dose_text"], rec[f"{s}_dose_unit"])
+KNOWN_HEADING = "Anchor (known)"
+REFERENCE_HEADING = "Reference arm (its own result is not posted)"
 
 
-def arm_pair(c: Corpus, rec: dict, kind: str, licenses: dict[str, str]) -> dict:
+def arm_pair(c: Corpus, rec: dict, kind: str, licenses: dict[str, str], targets: TargetRule | None = None) -> dict:
     factor = "dose" if kind == "strict_dose" else "arm"
     row = _base(c, rec, kind, factor, licenses)
     o = c.outcomes[rec["outcome_id"]]
-    known = (
-        f"per-arm result: {v}" if (v := arm_value_text(rec, "a")) else "its per-arm result was not posted in the source"
-    )
-    anchor = f"{_side(rec, 'a')}; {outcome_block(o)}; {known}."
+    a_block, b_block = arm_pair_blocks(rec)
+    va = arm_value_text(rec, "a")
+    # the anchor is "known" only where its own result is posted; otherwise nothing about this comparison is
+    heading = KNOWN_HEADING if va else REFERENCE_HEADING
+    anchor = f"{a_block}; {outcome_block(o)}" + (f"; per-arm result: {va}." if va else ".")
     if kind != "strict_dose":
         change = f'the arm changes from "{rec["a_title"]}" to "{rec["b_title"]}"'
     elif rec["a_dose_value"] == rec["b_dose_value"]:
@@ -211,12 +222,21 @@ def arm_pair(c: Corpus, rec: dict, kind: str, licenses: dict[str, str]) -> dict:
         )
     else:
         change = f"the dose changes from {rec['a_dose_text']} to {rec['b_dose_text']} (same intervention)"
-    target = f"{_side(rec, 'b')}; same outcome measure, compared with the anchor arm."
-    row.update(render_pair(row, anchor, change, target))
+    target = f"{b_block}; same outcome measure, compared with the {'anchor' if va else 'reference'} arm."
+    known = (
+        f'Known: "{rec["a_title"]}" posted {va} on this outcome; the target arm\'s result is what is predicted.'
+        if va
+        else f'Nothing about this comparison\'s result is given: "{rec["a_title"]}" is a reference arm whose own '
+        "result is not posted, so the prediction rests on what the change itself does to this outcome."
+    )
+    reasoning = f'The changed factor is the {factor}: {change}, on "{o["title"]}". {known}'
+    row.update(render_pair(row, heading, anchor, change, target, reasoning, targets))
     return row
 
 
-def outcome_pair(c: Corpus, anchor: dict, target: dict, licenses: dict[str, str]) -> dict:
+def outcome_pair(
+    c: Corpus, anchor: dict, target: dict, licenses: dict[str, str], targets: TargetRule | None = None
+) -> dict:
     row = _base(c, target, "strict_outcome", "outcome", licenses)
     row["pair_id"] = f"strict_outcome:{anchor['outcome_id']}>{target['comparison_id']}"
     ao, to = c.outcomes[anchor["outcome_id"]], c.outcomes[target["outcome_id"]]
@@ -235,11 +255,15 @@ def outcome_pair(c: Corpus, anchor: dict, target: dict, licenses: dict[str, str]
         anchor_benefit=anchor["benefit"],
         anchor_result=result_text(anchor),
     )
-    arms = f"{_side(target, 'b')} compared with {_side(target, 'a')}"
-    a_block = f"{arms}; {outcome_block(ao)}. Result: {row['anchor_result']}"
+    a_arm, b_arm = arm_pair_blocks(target)
+    a_block = f"{b_arm} compared with {a_arm}; {outcome_block(ao)}. Result: {row['anchor_result']}"
     change = f'the outcome measure changes from "{ao["title"]}" to "{to["title"]}" (same two arms)'
     t_block = f"the same two arms; {outcome_block(to)}."
-    row.update(render_pair(row, a_block, change, t_block))
+    reasoning = (
+        f'Known: on "{ao["title"]}", {known_result(anchor)}. The changed factor is the outcome measure: '
+        f'{change}; the target is "{to["title"]}".'
+    )
+    row.update(render_pair(row, KNOWN_HEADING, a_block, change, t_block, reasoning, targets))
     return row
 
 
@@ -249,14 +273,17 @@ def build_pairs(
     comparisons: list[dict] | None = None,
     counts: dict[str, Counter] | None = None,
     corpus: Corpus | None = None,
+    targets: TargetRule | str | None = None,
 ) -> dict[str, pa.Table]:
     """kind -> table of pairs (schema ``PAIRS``), rows sorted by ``pair_id``.
 
     Only comparisons that may make an arm pair (:func:`~deepimagine_data.pairs.comparisons.exclusion`: a known
     answer, two protocol arms, p-value and CI that agree) are paired; a comparison of two doses of one intervention
     goes to ``strict_dose`` only. ``counts`` (kind -> Counter) receives what each kind dropped by reason;
-    ``corpus`` is ``tables`` indexed once already (:class:`~deepimagine_data.pairs.comparisons.Labelled`).
+    ``corpus`` is ``tables`` indexed once already (:class:`~deepimagine_data.pairs.comparisons.Labelled`);
+    ``targets`` is the decision-line rule of the completions (:class:`~deepimagine_data.pairs.render.TargetRule`).
     """
+    targets = TargetRule.parse(targets)
     c = corpus if corpus is not None else Corpus.from_tables(tables)
     comps = comparisons if comparisons is not None else all_comparisons(c)
     licenses = licenses or {}
@@ -270,7 +297,7 @@ def build_pairs(
             continue  # counted once, in the comparisons' own funnel (comparisons.label_corpus)
         kind = "strict_dose" if rec["dose_match"] else "strict_arm"
         usable.append(rec)
-        row = arm_pair(c, rec, kind, licenses)
+        row = arm_pair(c, rec, kind, licenses, targets)
         if row["answer_index"] is None:
             counts[kind]["no_question_for_this_answer"] += 1
             continue
@@ -314,7 +341,7 @@ def build_pairs(
             for target in oriented:
                 if target is anchor:
                     continue
-                row = outcome_pair(c, anchor, target, licenses)
+                row = outcome_pair(c, anchor, target, licenses, targets)
                 if row["answer_index"] is None:
                     counts["strict_outcome"]["no_question_for_this_answer"] += 1
                     continue

@@ -36,6 +36,12 @@ class Question:
     def n_options(self) -> int:
         return len(self.options)
 
+    @property
+    def trial(self) -> str:
+        """The trial the question comes from (its ``nct_id``, or the bench's trial id for a trial without one): the
+        cluster the scorer's bootstrap resamples (see :mod:`deepimagine_data.scoring.metrics`)."""
+        return self.key[0]
+
 
 def ctopen_questions(edition: str, source: str | os.PathLike | None = None) -> list[Question]:
     """Every question of a CT Open edition (``source``: a folder, pickle, URL, or None for the cache/pinned URL)."""

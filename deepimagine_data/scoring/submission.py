@@ -10,7 +10,8 @@ Shapes (``read_predictions`` tells them apart by content):
    ``outcome_measure`` and ``question_index``; the output is the generation (``resps``) or, for the log-likelihood
    variant, the softmax of the options' log-likelihoods written as a decision line.
 
-Several files are several runs (CT Open averages its metrics over runs).
+Several files are several runs (CT Open averages its metrics over runs). Each scored question carries its trial
+(:attr:`Question.trial`, the ``nct_id``), the cluster of the trial-clustered bootstrap behind the intervals.
 """
 
 from __future__ import annotations
@@ -23,7 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .decision import DecisionError, ctopen_probabilities
-from .metrics import Scored, evaluate_runs, unreadable_prediction
+from .metrics import (
+    BOOTSTRAP_RESAMPLES,
+    BOOTSTRAP_SEED,
+    MIN_CATEGORY_QUESTIONS,
+    Scored,
+    evaluate_runs,
+    unreadable_prediction,
+)
 from .questions import Question
 
 Key = tuple[str, str, int]
@@ -221,10 +229,10 @@ def scored(questions: list[Question], c: Checked) -> tuple[list[Scored], list[tu
             probs = ctopen_probabilities(out)
             if len(probs) != q.n_options:
                 raise DecisionError(f"{len(probs)} probabilities for {q.n_options} options")
-            items.append(Scored(q.category, q.answer_index, tuple(float(x) for x in probs)))
+            items.append(Scored(q.category, q.answer_index, tuple(float(x) for x in probs), cluster=q.trial))
         except DecisionError as e:
             bad.append((q.key, str(e)))
-            items.append(unreadable_prediction(q.category, q.answer_index, q.n_options))
+            items.append(unreadable_prediction(q.category, q.answer_index, q.n_options, q.trial))
     return items, bad
 
 
@@ -236,10 +244,23 @@ class ScoreReport:
     questions: int
     unreadable: list[tuple[Key, str]]
     items: list[list[Scored]] = field(default_factory=list)  # per run, for calibration plots
+    bootstrap: int = 0  # resamples behind the intervals (0: none)
+    seed: int = BOOTSTRAP_SEED
+    min_category: int = MIN_CATEGORY_QUESTIONS
 
 
-def score(questions: list[Question], paths: list[str | os.PathLike], *, partial: bool = False) -> ScoreReport:
-    """Score one or more runs of predictions against ``questions`` (CT Open's averaging over runs)."""
+def score(
+    questions: list[Question],
+    paths: list[str | os.PathLike],
+    *,
+    partial: bool = False,
+    bootstrap: int = BOOTSTRAP_RESAMPLES,
+    seed: int = BOOTSTRAP_SEED,
+    min_category: int = MIN_CATEGORY_QUESTIONS,
+) -> ScoreReport:
+    """Score one or more runs of predictions against ``questions`` (CT Open's averaging over runs), with 95%
+    trial-clustered bootstrap intervals from ``bootstrap`` resamples (0: none) drawn with ``seed``; overall leaves
+    out the categories with fewer than ``min_category`` questions (:func:`~.metrics.evaluate_runs`)."""
     runs, unreadable = [], []
     answered = Counter()
     for path in paths:
@@ -250,4 +271,7 @@ def score(questions: list[Question], paths: list[str | os.PathLike], *, partial:
         runs.append(items)
         unreadable.extend(bad)
         answered[str(path)] = len(items)
-    return ScoreReport(evaluate_runs(runs), len(runs), min(answered.values()), len(questions), unreadable, runs)
+    results = evaluate_runs(runs, bootstrap=bootstrap, seed=seed, min_category=min_category)
+    return ScoreReport(
+        results, len(runs), min(answered.values()), len(questions), unreadable, runs, bootstrap, seed, min_category
+    )

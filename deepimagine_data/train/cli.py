@@ -154,6 +154,12 @@ def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         + _COMMON_DESC.format(mode="sft"),
     )
     _common(s, "sft")
+    s.add_argument(
+        "--targets",
+        default=None,
+        help="decision-line probabilities of the template completions: smooth:EPS (1-EPS on the known answer) or "
+        "onehot (default: as built, the dataset's target_rule column, smooth:0.2 by default)",
+    )
     s.set_defaults(func=_run("sft"))
     g = tsub.add_parser(
         "grpo",
@@ -167,7 +173,13 @@ def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     _common(g, "grpo")
     g.add_argument("--num-generations", type=int, default=None, help="completions per prompt (TRL default 8)")
     g.add_argument("--max-completion-length", type=int, default=None, help="tokens per completion (TRL default 512)")
-    g.add_argument("--reward", choices=("accuracy", "brier"), default=None, help="decision reward (default accuracy)")
+    g.add_argument(
+        "--reward",
+        choices=("accuracy", "brier"),
+        default=None,
+        help="decision reward (default accuracy, blind to the probabilities; brier is the calibration-sensitive "
+        "choice: a proper scoring rule that rewards probabilities as CT Open's cross-entropy reads them)",
+    )
     g.set_defaults(func=_run("grpo"))
     return t
 

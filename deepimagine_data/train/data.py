@@ -265,15 +265,29 @@ def sft_dataset(
     split: str = "train",
     fmt: str = "text",
     limit: int | None = None,
+    targets: str | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """The SFT rows (``prompt``/``completion``) of ``configs``, traces replacing template rows of the same pair.
 
-    Returns ``(datasets.Dataset, stats)``; ``stats`` has per-config rows, the rows a trace replaced, the total.
+    ``targets`` (``smooth:EPS`` / ``onehot``) re-renders the decision line of the template completions from each
+    row's ``options`` and ``answer_index``; ``None`` trains them as built (the rule in their ``target_rule``
+    column). A trace keeps the teacher's own probabilities either way.
+
+    Returns ``(datasets.Dataset, stats)``; ``stats`` has per-config rows, the rows a trace replaced, the total and
+    ``target_rules`` (rule -> template rows trained with it).
     """
+    from collections import Counter
+
     from datasets import Dataset
+
+    from ..pairs.render import TargetRule, retarget
 
     if fmt not in FORMATS:
         raise TrainDataError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    try:
+        rule = TargetRule.parse(targets) if targets is not None else None
+    except ValueError as e:
+        raise TrainDataError(f"--targets: {e}") from None
     need = ["pair_id", "prompt", "completion"] if fmt == "text" else ["pair_id", "messages"]
     loaded: dict[str, Any] = {}
     skipped: list[str] = []
@@ -284,8 +298,14 @@ def sft_dataset(
             skipped.append(cfg)
             continue
         ds = load_split(source, cfg, split)
-        _require(ds, source, cfg, split, need)
-        loaded[cfg] = ds.select_columns(need)
+        cols = list(need)
+        if cfg != TRACES_CONFIG:
+            if rule is not None:
+                cols += ["options", "answer_index"]
+            elif "target_rule" in ds.column_names:
+                cols.append("target_rule")
+        _require(ds, source, cfg, split, cols)
+        loaded[cfg] = ds.select_columns(cols)
     traced: set[str] = set()
     duplicate_traces = 0
     if TRACES_CONFIG in loaded:
@@ -305,6 +325,7 @@ def sft_dataset(
         "duplicate_traces_dropped": duplicate_traces,
         "configs_without_split": skipped,
     }
+    rules: list[str | None] = []  # per row: the rule of a template completion, None for a trace
     for cfg, ds in loaded.items():
         n_cfg = 0
         for row in ds:
@@ -318,13 +339,27 @@ def sft_dataset(
                 p, c = row["prompt"], row["completion"]
             else:
                 p, c = _split_messages(source, cfg, split, row)
+            if cfg != TRACES_CONFIG:
+                if rule is not None:
+                    n, ans = len(row["options"]), row["answer_index"]
+                    if fmt == "text":
+                        c = retarget(c, n, ans, rule)
+                    else:
+                        c = [{**c[-1], "content": retarget(c[-1]["content"], n, ans, rule)}]
+                    rules.append(rule.name)
+                else:
+                    # datasets before 0.3.0 have no target_rule column: their completions are one-hot
+                    rules.append(row.get("target_rule") or "onehot (built before target_rule)")
+            else:
+                rules.append(None)
             prompts.append(p)
             completions.append(c)
             n_cfg += 1
         stats["configs"][cfg] = {"loaded": ds.num_rows, "used": n_cfg}
     stats["available"] = len(prompts)
     if limit is not None:
-        prompts, completions = prompts[:limit], completions[:limit]
+        prompts, completions, rules = prompts[:limit], completions[:limit], rules[:limit]
+    stats["target_rules"] = dict(Counter(r for r in rules if r is not None))
     stats["rows"] = len(prompts)
     if not prompts:
         raise TrainDataError(f"dataset {source.dataset}, configs {', '.join(configs)}, split {split}: no rows")

@@ -33,7 +33,19 @@ from typing import Any
 import yaml
 
 RUN_KEYS = frozenset(
-    {"model", "dataset", "revision", "hub_dir", "configs", "format", "eval", "limit", "max_prompt_length", "reward"}
+    {
+        "model",
+        "dataset",
+        "revision",
+        "hub_dir",
+        "configs",
+        "format",
+        "eval",
+        "limit",
+        "max_prompt_length",
+        "reward",
+        "targets",
+    }
 )
 LORA_KEY = "lora"
 

@@ -11,6 +11,9 @@ Completions are strings for a text prompt and lists of message dicts for a conve
 - :func:`brier_reward` (``--reward brier``): ``1 - Brier/2`` in [0, 1], a proper scoring rule, for calibrated
   probabilities. The "probability on the correct option" reward is not used because it is not proper: its optimum
   is to put all mass on the likeliest option, i.e. it trains the same overconfidence as the 0/1 reward.
+  **The calibration-sensitive choice**: the 0/1 reward is blind to the probabilities (0.51 and 1.0 on the right
+  option earn the same), so it neither teaches nor punishes overconfidence, while CT Open's cross-entropy, the
+  Brier score and ECE all read them; train with ``--reward brier`` when those metrics matter.
 - :func:`format_reward` (weight :data:`FORMAT_WEIGHT` = 0.1): 1.0 when CT Open's own reader
   (:func:`~deepimagine_data.scoring.decision.ctopen_probabilities`: the text after the last ``DECISION:``) reads
   the right number of valid probabilities, else 0.0. The forgiving parser decides correctness, CT Open's strict

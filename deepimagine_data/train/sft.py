@@ -5,6 +5,11 @@ when the card has it, a verified trace replacing the template answer of its pair
 ``prompt``/``completion`` with the loss on the completion only, and writes the adapter, the tokenizer,
 ``trainer_state.json`` and ``deepimagine_run.json`` to ``--output-dir``.
 
+The decision line of a template completion puts the probabilities of the dataset's target rule on the options
+(``target_rule`` column; default ``smooth:0.2``, never one-hot: a model trained on one-hot targets learns to state a
+certainty it cannot have, which CT Open's cross-entropy punishes); ``--targets`` re-renders them with another rule
+without a rebuild. The rule trained with is printed and kept in the run record (``rows.train.target_rules``).
+
 Examples whose prompt plus completion exceed ``max_length`` tokens are left out (and counted in the run record)
 rather than truncated: TRL truncates from the end, which would cut off the ``DECISION:`` line being learned.
 
@@ -30,7 +35,9 @@ def _log(msg: str) -> None:
 
 
 def _prepare(plan: runner.RunPlan, tokenizer: Any, split: str) -> tuple[Any, dict[str, Any]]:
-    ds, stats = tdata.sft_dataset(plan.source, plan.configs, split, plan.run["format"], plan.run.get("limit"))
+    ds, stats = tdata.sft_dataset(
+        plan.source, plan.configs, split, plan.run["format"], plan.run.get("limit"), plan.run.get("targets")
+    )
     if plan.run["format"] == "messages" and not getattr(tokenizer, "chat_template", None):
         raise tdata.TrainDataError(f"--format messages: the tokenizer of {plan.model} has no chat template")
     lengths = runner.token_lengths(tokenizer, ds["prompt"], ds["completion"])
@@ -70,6 +77,8 @@ def train(plan: runner.RunPlan) -> dict[str, Any]:
         f"max_length {plan.trainer.get('max_length')}, {train_stats['replaced_by_trace']} replaced by a trace)"
         + (f"; validation rows {eval_stats['rows']}" if eval_stats else "")
     )
+    rules = ", ".join(f"{k} ({v:,} rows)" for k, v in train_stats["target_rules"].items()) or "none (traces only)"
+    _log(f"decision targets of the template completions: {rules}")
     config = trecipe.build_trl_config("sft", trainer_kwargs)
     record.update(status="training", rows={"train": train_stats, "validation": eval_stats})
     record["training_args"] = config.to_dict()
