@@ -262,3 +262,38 @@ def test_score_json_has_an_interval_beside_every_metric(winter, golden_runs, sha
     help_text = subprocess.run([sys.executable, "-m", "deepimagine_data.cli", "score", "--help"],
                                capture_output=True, text=True, timeout=300, check=True).stdout  # fmt: skip
     assert "trial-clustered" in " ".join(help_text.split()) and "--bootstrap N" in help_text
+
+
+def test_bench_intervals_without_shared_data():
+    """On the bench built from the embedded data (no ../shared needed): a seeded forecaster right on 70% of the
+    trials gets an interval around each figure, the trials are the capped test split's, and the small 3-way
+    category is reported but left out of overall."""
+    from collections import Counter
+
+    from deepimagine_data.scoring.questions import bench_questions
+
+    qs = bench_questions(None, "test")
+    per_trial = Counter(q.trial for q in qs)
+    assert max(per_trial.values()) <= 10  # the test split's cap
+    rng = np.random.default_rng(0)
+    right = {t: rng.random() < 0.7 for t in sorted(per_trial)}
+    run = []
+    for q in qs:
+        pick = q.answer_index if right[q.trial] else (q.answer_index + 1) % q.n_options
+        probs = tuple(0.8 if i == pick else 0.2 / (q.n_options - 1) for i in range(q.n_options))
+        run.append(M.Scored(q.category, q.answer_index, probs, cluster=q.trial))
+    res = M.evaluate_runs([run], bootstrap=500, seed=0)
+    assert res["overall"]["trials"] <= len(per_trial)
+    for cat in [*(c for c in M.CATEGORIES if c in res), "overall"]:
+        for m in M.METRICS:
+            low, high = res[cat][f"{m}_ci95"]
+            assert low <= res[cat][m] <= high, (cat, m)
+        assert res[cat]["questions"] > 0
+    small = [c for c in M.CATEGORIES if c in res and res[c]["questions"] < M.MIN_CATEGORY_QUESTIONS]
+    assert small and not set(small) & set(res["overall"]["categories"])
+    # the clustered interval of the big category is wider than resampling its questions one by one would give
+    big = max((c for c in M.CATEGORIES if c in res), key=lambda c: res[c]["questions"])
+    alone = [M.Scored(x.category, x.answer, x.probabilities, cluster=None) for x in run]
+    flat = M.evaluate_runs([alone], bootstrap=500, seed=0)
+    width = np.diff(res[big]["cross_entropy_ci95"])[0]
+    assert width > np.diff(flat[big]["cross_entropy_ci95"])[0]
