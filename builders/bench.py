@@ -47,15 +47,15 @@ def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[st
     from deepimagine_data import pipeline
 
     opts = options or default_options()
-    _, reports = pipeline.corpus(opts.strict)
-    questions = pipeline.questions(opts.strict)
-    funnel = pipeline.comparison_funnel("deepimagine/bench", opts.strict)
+    _, reports = pipeline.corpus(opts.strict, opts.inputs)
+    questions = pipeline.questions(opts.strict, opts.inputs)
+    funnel = pipeline.comparison_funnel("deepimagine/bench", opts.strict, opts.inputs)
     listed = questions.filter(pc.equal(questions.column("arms_mode"), "implicit")).column("listed_comparison_ids")
     funnel.add(
         f"questions ({pc.sum(pc.list_value_length(listed)).as_py() or 0:,} comparisons in {len(listed):,} endpoint "
         "questions)",
         questions.num_rows,
-        pipeline.question_counts(opts.strict),
+        pipeline.question_counts(opts.strict, opts.inputs),
     )
     split, assignment, deco, removed = pipeline.split_all({"questions": questions}, opts)
     test = split["questions"]["test"]
@@ -69,6 +69,7 @@ def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[st
     pipeline.add_split_steps(funnel, split, removed)
     return split, {
         "max_per_trial": opts.bench_max_per_trial,
+        "sources": pipeline.assembled(opts.strict, opts.inputs).sources,
         "reports": reports,
         "assignment": assignment,
         "decontamination": deco,

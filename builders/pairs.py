@@ -67,10 +67,10 @@ def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[st
     from deepimagine_data import pipeline
 
     opts = options or default_options()
-    _, reports = pipeline.corpus(opts.strict)
-    configs = dict(pipeline.strict_pairs(opts.strict, opts.targets))
-    funnel = pipeline.comparison_funnel("deepimagine/pairs", opts.strict)
-    for kind, dropped in pipeline.strict_pair_counts(opts.strict, opts.targets).items():
+    _, reports = pipeline.corpus(opts.strict, opts.inputs)
+    configs = dict(pipeline.strict_pairs(opts.strict, opts.targets, opts.inputs))
+    funnel = pipeline.comparison_funnel("deepimagine/pairs", opts.strict, opts.inputs)
+    for kind, dropped in pipeline.strict_pair_counts(opts.strict, opts.targets, opts.inputs).items():
         funnel.add(f"{kind} pairs", configs[kind].num_rows, dropped)
     approx = None
     if opts.approx is not None:
@@ -89,6 +89,7 @@ def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[st
     split, assignment, deco, removed = pipeline.split_all(configs, opts)
     pipeline.add_split_steps(funnel, split, removed)
     info = {"reports": reports, "assignment": assignment, "decontamination": deco, "removed": removed}
+    info["sources"] = pipeline.assembled(opts.strict, opts.inputs).sources
     return split, {**info, "approx": approx, "funnel": funnel}
 
 

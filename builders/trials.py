@@ -47,13 +47,19 @@ _ROW_MEANING = {
 }
 
 
-def build_tables(strict: bool = False) -> tuple[dict[str, dict[str, pa.Table]], dict]:
-    """config -> split -> Arrow table, plus the per-source ingest reports."""
+def build_tables(
+    strict: bool = False, inputs: tuple[str, ...] | None = None
+) -> tuple[dict[str, dict[str, pa.Table]], dict]:
+    """config -> split -> Arrow table, plus the ingest reports and sources of the build's inputs."""
     from deepimagine_data import pipeline
 
     # one ingest per process: the pairs and bench builders read the same cached corpus
-    tables, reports = pipeline.corpus(strict)
-    return {name: {"train": tables[name]} for name in CONFIGS}, reports
+    a = pipeline.assembled(strict, pipeline.canonical_inputs(inputs))
+    return {name: {"train": a.tables[name]} for name in CONFIGS}, {
+        "reports": a.reports,
+        "sources": a.sources,
+        "duplicates": a.duplicates,
+    }
 
 
 def build(config: str = "trials") -> DatasetDict:
@@ -62,17 +68,25 @@ def build(config: str = "trials") -> DatasetDict:
     return to_dataset_dict(tables[config], FEATURES[config])
 
 
-def render_card(tables: dict[str, dict[str, pa.Table]], reports: dict, fingerprint: str) -> tuple[str, dict]:
-    from deepimagine_data.snapshot import EMBEDDED
+def _by_source(trials: pa.Table) -> dict[str, int]:
+    return {r["values"]: r["counts"] for r in pc.value_counts(trials.column("source")).to_pylist()}
 
+
+def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint: str) -> tuple[str, dict]:
+    reports = info["reports"]
     cfg_rows = []
     for name in CONFIGS:
         t = tables[name]["train"]
         n_trials = pc.count_distinct(t.column("trial_id")).as_py() if t.num_rows else 0
         cfg_rows.append(f"| `{name}` | {t.num_rows:,} | {n_trials:,} | {_ROW_MEANING[name]} |")
     trials = tables["trials"]["train"]
-    by_source = {r["values"]: r["counts"] for r in pc.value_counts(trials.column("source")).to_pylist()}
-    src_rows = [f"| {s.name} | {by_source.get(s.name, 0):,} | {s.license} | `{s.source_version}` |" for s in EMBEDDED]
+    by_source = _by_source(trials)
+    src_rows = [
+        f"| `{s.input}` | {s.source} | {by_source.get(s.source, 0):,} | {s.license} | `{s.version}` |"
+        for s in info["sources"]
+    ]
+    for spec, n in sorted(info.get("duplicates", {}).items()):
+        src_rows.append(f"| `{spec}` | (duplicate trials, kept from an earlier input) | -{n:,} | | |")
     skip_rows = []
     for name, rep in reports.items():
         if rep.skipped:
@@ -98,7 +112,10 @@ def render_card(tables: dict[str, dict[str, pa.Table]], reports: dict, fingerpri
     return body, meta
 
 
-def write(out_root: str | os.PathLike, strict: bool = False) -> tuple[Path, dict[str, dict[str, pa.Table]], dict]:
-    """Write ``out_root/deepimagine/trials`` (parquet per config + README card)."""
-    tables, reports = build_tables(strict=strict)
-    return write_corpus(out_root, _NAME, tables, reports, render_card, "trials"), tables, reports
+def write(
+    out_root: str | os.PathLike, strict: bool = False, inputs: tuple[str, ...] | None = None
+) -> tuple[Path, dict[str, dict[str, pa.Table]], dict]:
+    """Write ``out_root/deepimagine/trials`` (parquet per config + README card); returns the folder, the tables and
+    the ingest reports by source or input."""
+    tables, info = build_tables(strict=strict, inputs=inputs)
+    return write_corpus(out_root, _NAME, tables, info, render_card, "trials"), tables, info["reports"]

@@ -6,17 +6,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def source_rows(rows: pa.Table) -> str:
-    """| source | rows | trials | license | version | over every row of a corpus."""
-    from deepimagine_data.snapshot import EMBEDDED
+def source_rows(rows: pa.Table, sources=None) -> str:
+    """| input | source | rows | trials | license | version | over every row of a corpus, one line per source of
+    each input the build read (``sources``: :class:`~deepimagine_data.inputs.SourceInfo`; default: the embedded
+    data)."""
+    if sources is None:
+        from deepimagine_data.inputs import EMBEDDED, SourceInfo
+        from deepimagine_data.snapshot import EMBEDDED as SHIPPED
 
-    out = ["| source | rows | trials | license | version |", "|---|---:|---:|---|---|"]
-    for s in EMBEDDED:
-        t = rows.filter(pc.equal(rows.column("source"), s.name))
+        sources = [SourceInfo(EMBEDDED, s.name, s.license, s.source_version, s.homepage) for s in SHIPPED]
+    out = ["| input | source | rows | trials | license | version |", "|---|---|---:|---:|---|---|"]
+    for s in sources:
+        t = rows.filter(pc.equal(rows.column("source"), s.source))
         if not t.num_rows:
             continue
         n_trials = pc.count_distinct(t.column("trial_id")).as_py()
-        out.append(f"| {s.name} | {t.num_rows:,} | {n_trials:,} | {s.license} | `{s.source_version}` |")
+        out.append(f"| `{s.input}` | {s.source} | {t.num_rows:,} | {n_trials:,} | {s.license} | `{s.version}` |")
     return "\n".join(out)
 
 
@@ -125,7 +130,7 @@ def split_corpus_fields(tables: dict[str, dict[str, pa.Table]], info: dict) -> d
     return {
         "split_rule": split_rule(info["assignment"]),
         "decontamination_rows": decontamination_rows(info["decontamination"], info["removed"]),
-        "source_rows": source_rows(all_rows),
+        "source_rows": source_rows(all_rows, info.get("sources")),
         "label_version": LABEL_VERSION,
         "label_rules": LABEL_RULES,
         "label_changes": label_changes(),

@@ -14,8 +14,12 @@ EPILOG = "Every subcommand has --help saying what it reads and writes."
 
 
 def _report_and_write(tables, report, out: Path, label: str) -> int:
+    from .inputs import Input, Part, assemble
     from .tables import count_table, write_tables
 
+    # the assemble step `build --input` runs too (intervention names normalized), so `ingest` then
+    # `build --input tables:OUT` gives the same tables as `build --input <kind>:PATH`
+    tables = assemble([Part(Input(label), tables, {label: report}, [])]).tables
     write_tables(tables, out)
     print(f"{label}: wrote {len(tables)} tables to {out}/<table>.parquet")
     print(count_table(tables))
@@ -70,6 +74,7 @@ def _build_options(args: argparse.Namespace):
             order=args.pathway_order,
         )
     return BuildOptions(
+        inputs=tuple(args.input or ()) or ("embedded",),
         cutoffs=Cutoffs(parse_date(args.validation_start), parse_date(args.test_start)),
         ctopen_source=args.ctopen_source,
         ctopen_missing="error" if args.require_ctopen else "skip",
@@ -84,10 +89,15 @@ def _build_options(args: argparse.Namespace):
 def cmd_build(args: argparse.Namespace) -> int:
     from .builders import bench, pairs, trials
     from .hub import folder_fingerprint
+    from .inputs import InputError
     from .tables import count_table
 
     t0 = time.perf_counter()
-    opts = _build_options(args)
+    try:
+        opts = _build_options(args)
+    except (InputError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if opts.approx is not None:
         from .pipeline import require_embed
 
@@ -96,7 +106,16 @@ def cmd_build(args: argparse.Namespace) -> int:
         except RuntimeError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-    folder, tables, reports = trials.write(args.out, strict=args.strict)
+    from .errors import RecordError
+    from .pipeline import assembled
+
+    try:
+        # every input checked and read before anything is written; the builders reuse what was read
+        assembled(opts.strict, opts.inputs)
+    except (InputError, RecordError, FileNotFoundError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    folder, tables, reports = trials.write(args.out, strict=args.strict, inputs=opts.inputs)
     flat = {n: s["train"] for n, s in tables.items()}
     trials_t = flat["trials"]
     import pyarrow.compute as pc
@@ -105,9 +124,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"deepimagine/trials -> {folder}")
     print(count_table(flat))
     print()
-    print(f"{'source':<18}  {'read':>7}  {'kept':>7}  {'skipped':>7}")
+    width = max(18, *(len(n) for n in reports))
+    print(f"{'source':<{width}}  {'read':>7}  {'kept':>7}  {'skipped':>7}")
     for name, rep in reports.items():
-        print(f"{name:<18}  {rep.read:>7,}  {rep.kept:>7,}  {rep.n_skipped:>7,}")
+        print(f"{name:<{width}}  {rep.read:>7,}  {rep.kept:>7,}  {rep.n_skipped:>7,}")
+    for spec, n in sorted(assembled(opts.strict, opts.inputs).duplicates.items()):
+        print(f"{spec}: {n:,} trial(s) dropped, already read from an earlier input")
     print()
     print(f"studies with posted results: {with_results:,}   analyses: {flat['analyses'].num_rows:,}")
     print(f"fingerprint: {folder_fingerprint(folder)[:16]}")
@@ -259,9 +281,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser(
         "build",
-        help="build the hub datasets from the embedded real data",
-        description="Ingests the embedded snapshot (AACT oncology studies with posted results and "
-        "the curated per-arm sources) and writes three datasets under OUT as parquet plus a README.md card "
+        help="build the hub datasets from the embedded real data or your own inputs",
+        description="Reads its inputs (--input, repeatable; default: the embedded snapshot of AACT oncology "
+        "studies with posted results and the curated per-arm sources; every input is checked and read before "
+        "anything is written) and writes three datasets under OUT as parquet plus a README.md card "
         "with `configs:`: OUT/deepimagine/trials (the six tables), OUT/deepimagine/pairs (strict_arm, "
         "strict_dose, strict_outcome, approx, pathways; train/validation/test by results-first-posted date) and "
         "OUT/deepimagine/bench (questions). Removes CT Open's trials (both editions) from training splits with the "
@@ -270,6 +293,16 @@ def build_parser() -> argparse.ArgumentParser:
         "approx and pathways embed each trial's text view (the [embed] extra; vectors cached under --cache-dir). "
         "Run from "
         "OUT, load_dataset('deepimagine/pairs', 'strict_arm') works offline.",
+    )
+    b.add_argument(
+        "--input",
+        action="append",
+        default=None,
+        metavar="SPEC",
+        help="what to build from, repeatable: embedded (the default), aact:PATH (AACT dump folder/.zip or parquet "
+        "folder), ctgov:PATH (API v2 .json/.jsonl/.gz files or a `download ctgov` folder), tables:DIR (what "
+        "`deepimagine ingest` wrote), or llm_meta_analysis:PATH, dose_response:PATH, clinifact:PATH; a trial "
+        "two inputs hold is kept from the one listed first",
     )
     b.add_argument("--out", type=Path, default=Path("hub"), help="hub root directory (default: ./hub)")
     b.add_argument("--strict", action="store_true", help="fail on the first bad record")

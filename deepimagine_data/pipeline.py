@@ -25,9 +25,13 @@ from .pairs.approx import ApproxOptions
 from .pairs.render import DEFAULT_TARGETS, TargetRule
 from .splits import Cutoffs, SplitAssignment, assign, split_table
 
+EMBEDDED_INPUTS = ("embedded",)
+
 
 @dataclass(frozen=True)
 class BuildOptions:
+    # what the build reads (deepimagine_data.inputs: "embedded", "aact:PATH", "ctgov:PATH", "tables:DIR", ...)
+    inputs: tuple[str, ...] = EMBEDDED_INPUTS
     cutoffs: Cutoffs = Cutoffs()
     # CT Open editions removed from training splits: always from the id lists shipped with the package; where
     # ``ctopen_source`` points at the pickles, their ids are added. A pickle that cannot be loaded fails the build
@@ -45,6 +49,7 @@ class BuildOptions:
     bench_max_per_trial: int | None = 10
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "inputs", canonical_inputs(self.inputs))
         object.__setattr__(self, "targets", TargetRule.parse(self.targets).name)
         if self.bench_max_per_trial is not None and self.bench_max_per_trial < 1:
             raise ValueError(f"bench_max_per_trial must be >= 1 (or None), got {self.bench_max_per_trial}")
@@ -81,69 +86,92 @@ def default_options() -> BuildOptions:
     return BuildOptions(ctopen_source=src)
 
 
-@lru_cache(maxsize=2)
-def corpus(strict: bool = False) -> tuple[dict[str, pa.Table], dict]:
-    from .snapshot import ingest_embedded
+def canonical_inputs(inputs: tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
+    """The inputs as canonical specs (``ctgov-json:x`` -> ``ctgov:x``), so that equal inputs share one cache."""
+    from .inputs import Input
 
-    return ingest_embedded(strict=strict)
-
-
-def licenses() -> dict[str, str]:
-    from .snapshot import EMBEDDED
-
-    return {s.name: s.license for s in EMBEDDED}
+    return tuple(Input.parse(i).spec for i in (inputs or EMBEDDED_INPUTS))
 
 
 @lru_cache(maxsize=2)
-def labelled(strict: bool = False):
-    """Every comparison of the corpus with its label, and the funnel steps that made them
-    (:class:`~deepimagine_data.pairs.comparisons.Labelled`)."""
+def assembled(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS):
+    """The build's inputs read, checked and merged (:class:`~deepimagine_data.inputs.Assembled`); one read per
+    process and set of inputs."""
+    from .inputs import read_inputs
+
+    return read_inputs(inputs, strict=strict)
+
+
+def corpus(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS) -> tuple[dict[str, pa.Table], dict]:
+    """(the six tables, the ingest reports by source or input) of the build's inputs."""
+    a = assembled(strict, canonical_inputs(inputs))
+    return a.tables, a.reports
+
+
+def licenses(inputs: tuple[str, ...] = EMBEDDED_INPUTS, strict: bool = False) -> dict[str, str]:
+    """``source`` (and ``source|version``) -> the license of the rows (from the source registry, or the embedded
+    data's own provenance)."""
+    return assembled(strict, canonical_inputs(inputs)).licenses()
+
+
+@lru_cache(maxsize=2)
+def _labelled(strict: bool, inputs: tuple[str, ...]):
     from .pairs.comparisons import Corpus, label_corpus
 
-    tables, _ = corpus(strict)
+    tables, _ = corpus(strict, inputs)
     return label_corpus(Corpus.from_tables(tables))
 
 
-def comparisons(strict: bool = False) -> list[dict]:
-    return labelled(strict).comparisons
+def labelled(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS):
+    """Every comparison of the corpus with its label, and the funnel steps that made them
+    (:class:`~deepimagine_data.pairs.comparisons.Labelled`)."""
+    return _labelled(strict, canonical_inputs(inputs))
+
+
+def comparisons(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS) -> list[dict]:
+    return labelled(strict, inputs).comparisons
 
 
 @lru_cache(maxsize=2)
-def _strict(strict: bool, targets: str) -> tuple[dict[str, pa.Table], dict[str, Counter]]:
+def _strict(strict: bool, targets: str, inputs: tuple[str, ...]) -> tuple[dict[str, pa.Table], dict[str, Counter]]:
     from .pairs.strict import build_pairs
 
-    tables, _ = corpus(strict)
+    tables, _ = corpus(strict, inputs)
     counts: dict[str, Counter] = {}
-    lab = labelled(strict)
-    return build_pairs(tables, licenses(), lab.comparisons, counts, lab.corpus, targets), counts
+    lab = labelled(strict, inputs)
+    return build_pairs(tables, licenses(inputs, strict), lab.comparisons, counts, lab.corpus, targets), counts
 
 
-def strict_pairs(strict: bool = False, targets: str = DEFAULT_TARGETS) -> dict[str, pa.Table]:
+def strict_pairs(
+    strict: bool = False, targets: str = DEFAULT_TARGETS, inputs: tuple[str, ...] = EMBEDDED_INPUTS
+) -> dict[str, pa.Table]:
     """kind -> all strict pairs (before splitting); cached, tables are immutable."""
-    return _strict(strict, TargetRule.parse(targets).name)[0]
+    return _strict(strict, TargetRule.parse(targets).name, canonical_inputs(inputs))[0]
 
 
-def strict_pair_counts(strict: bool = False, targets: str = DEFAULT_TARGETS) -> dict[str, Counter]:
+def strict_pair_counts(
+    strict: bool = False, targets: str = DEFAULT_TARGETS, inputs: tuple[str, ...] = EMBEDDED_INPUTS
+) -> dict[str, Counter]:
     """kind -> what building that kind dropped, by reason (after the comparisons' own funnel)."""
-    return _strict(strict, TargetRule.parse(targets).name)[1]
+    return _strict(strict, TargetRule.parse(targets).name, canonical_inputs(inputs))[1]
 
 
 @lru_cache(maxsize=2)
-def _questions(strict: bool) -> tuple[pa.Table, Counter]:
+def _questions(strict: bool, inputs: tuple[str, ...]) -> tuple[pa.Table, Counter]:
     from .questions import build_questions
 
-    tables, _ = corpus(strict)
+    tables, _ = corpus(strict, inputs)
     counts: Counter = Counter()
-    lab = labelled(strict)
-    return build_questions(tables, lab.comparisons, licenses(), counts, lab.corpus), counts
+    lab = labelled(strict, inputs)
+    return build_questions(tables, lab.comparisons, licenses(inputs, strict), counts, lab.corpus), counts
 
 
-def questions(strict: bool = False) -> pa.Table:
-    return _questions(strict)[0]
+def questions(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS) -> pa.Table:
+    return _questions(strict, canonical_inputs(inputs))[0]
 
 
-def question_counts(strict: bool = False) -> Counter:
-    return _questions(strict)[1]
+def question_counts(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS) -> Counter:
+    return _questions(strict, canonical_inputs(inputs))[1]
 
 
 EMBED_MISSING = (
@@ -217,7 +245,7 @@ def split_all(
     configs: dict[str, pa.Table], opts: BuildOptions
 ) -> tuple[dict[str, dict[str, pa.Table]], SplitAssignment, Decontamination, dict[str, dict[str, int]]]:
     """config -> split -> table, the assignment, the exclusion lists and the rows removed per config and list."""
-    tables, _ = corpus(opts.strict)
+    tables, _ = corpus(opts.strict, opts.inputs)
     assignment = assign(tables["trials"], opts.cutoffs)
     deco = decontamination(opts)
     out, removed = {}, {}
@@ -233,10 +261,10 @@ def split_all(
     return out, assignment, deco, removed
 
 
-def comparison_funnel(name: str, strict: bool = False) -> Funnel:
+def comparison_funnel(name: str, strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS) -> Funnel:
     """The steps every corpus shares: posted analyses -> comparisons -> known answers -> arms -> p/CI agree."""
     f = Funnel(name)
-    for step, kept, dropped in labelled(strict).steps:
+    for step, kept, dropped in labelled(strict, inputs).steps:
         f.add(step, kept, dropped)
     return f
 

@@ -67,8 +67,13 @@ from ..rows import (
 from ..tables import TableSet, concat_tables
 from .aact_flat import FlatSource, read_flat_files, write_flat_files  # noqa: F401  (re-exported)
 
-SOURCE = "aact"
-LICENSE = "ClinicalTrials.gov records via AACT (CTTI); public domain records"
+_NAME = "aact"
+_DESCRIPTION = "AACT (CTTI) tables of ClinicalTrials.gov: the monthly pipe-delimited dump, a .zip of it, or parquet"
+_CITATION = "AACT: Aggregate Analysis of ClinicalTrials.gov, Clinical Trials Transformation Initiative"
+_LICENSE = "ClinicalTrials.gov records via AACT (CTTI); public domain records"
+_HOMEPAGE = "https://aact.ctti-clinicaltrials.org"
+SOURCE = _NAME
+LICENSE = _LICENSE
 
 COLUMNS: dict[str, list[str]] = {
     "studies": [

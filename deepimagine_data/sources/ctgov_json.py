@@ -41,8 +41,13 @@ from ..rows import (
 )
 from ..tables import collect
 
-SOURCE = "ctgov_api_v2"
-LICENSE = "ClinicalTrials.gov records: public domain (U.S. NLM terms of use)"
+_NAME = "ctgov_api_v2"
+_DESCRIPTION = "ClinicalTrials.gov API v2 studies: study .json files, JSONL shards of `download ctgov`, API pages, .gz"
+_CITATION = "ClinicalTrials.gov API v2, U.S. National Library of Medicine"
+_LICENSE = "ClinicalTrials.gov records: public domain (U.S. NLM terms of use)"
+_HOMEPAGE = "https://clinicaltrials.gov/data-api/api"
+SOURCE = _NAME
+LICENSE = _LICENSE
 
 
 def _open_text(path: Path) -> io.TextIOBase:
