@@ -58,6 +58,11 @@ def _write_config(tmp: Path, cfg: str, splits: dict[str, pa.Table], label: str) 
         schema = schema or table.schema
         if table.schema != schema:
             raise ValueError(f"{label}: split {split!r} has a different schema")
+        if table.num_rows == 0:
+            # datasets cannot load an empty split ("Instruction 'train' corresponds to no data"), and one empty
+            # split would make the whole config unloadable: a small build (a few trials, all posted in one
+            # period) leaves it out of the card instead; the card's counts still show its 0
+            continue
         n_shards = max(1, -(-table.num_rows // MAX_ROWS_PER_SHARD))
         for i in range(n_shards):
             part = table.slice(i * MAX_ROWS_PER_SHARD, MAX_ROWS_PER_SHARD)
@@ -99,6 +104,8 @@ def write_hub_dataset(
         yaml_configs, yaml_info = [], []
         for cfg, splits in configs.items():
             data_files, split_info, schema = _write_config(tmp, cfg, splits, f"{repo_id}/{cfg}")
+            if not data_files:
+                continue  # no row in any split: nothing datasets could load
             entry = {"config_name": cfg, "data_files": data_files}
             if cfg == (default_config or next(iter(configs))):
                 entry["default"] = True

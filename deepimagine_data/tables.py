@@ -79,17 +79,16 @@ def check_unique(tables: dict[str, pa.Table]) -> None:
 
 
 def write_parquet(table: pa.Table, path: Path) -> None:
-    """Same table -> same bytes: fixed compression, no pandas metadata, one row group per 64k rows."""
-    pq.write_table(
-        table,
-        path,
-        compression="zstd",
-        compression_level=9,
-        row_group_size=65_536,
-        write_statistics=True,
-        store_schema=True,
-        use_dictionary=True,
-    )
+    """Same table -> same bytes: fixed compression, no pandas metadata, one row group per 64k rows.
+
+    An empty table is written with no row group at all: datasets' parquet reader sizes its batches from the first
+    row group, and an empty one (0 rows) makes ``load_dataset`` fail on the whole config ("BatchSize must be
+    greater than 0"), which a small build (a few trials, all in one split) meets."""
+    opts = dict(compression="zstd", compression_level=9, write_statistics=True, store_schema=True, use_dictionary=True)
+    if table.num_rows == 0:
+        pq.ParquetWriter(path, table.schema, **opts).close()
+        return
+    pq.write_table(table, path, row_group_size=65_536, **opts)
 
 
 def write_tables(tables: dict[str, pa.Table], out_dir: str | os.PathLike) -> dict[str, Path]:

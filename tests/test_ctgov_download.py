@@ -12,6 +12,7 @@ import json
 import socket
 import tarfile
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -126,9 +127,9 @@ class FakeApi:
             return 200, {}, body
 
 
-@pytest.fixture()
-def api(real_studies: list[dict]):
-    state = FakeApi(real_studies)
+@contextmanager
+def serve(state: FakeApi):
+    """``state`` answering HTTP on 127.0.0.1 (a free port) while the block runs."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
@@ -159,6 +160,12 @@ def api(real_studies: list[dict]):
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@pytest.fixture()
+def api(real_studies: list[dict]):
+    with serve(FakeApi(real_studies)) as state:
+        yield state
 
 
 def fetch(api: FakeApi, out: Path, **kw: Any) -> ctgov_download.Manifest:
@@ -468,3 +475,29 @@ def test_cli_downloads_and_prints_a_summary(
     bad = _cli(["download", "ctgov", "--out", str(tmp_path / "bad"), "--base-url", f"{api.root}/nope", "--quiet"])
     assert bad.func(bad) == 1
     assert "HTTP 404" in capsys.readouterr().err
+
+
+def test_download_then_build_then_load(tmp_path: Path, capsys, monkeypatch) -> None:
+    """End to end from a download (issue 15): `download ctgov` against the local server, serving the three API v2
+    studies vendored in tests/fixtures/ctgov, -> `build --input ctgov:DIR` -> load_dataset from the result."""
+    from datasets import load_dataset
+
+    from deepimagine_data.cli import main
+
+    fixtures = Path(__file__).parent / "fixtures" / "ctgov"
+    studies = [json.loads(p.read_text("utf-8")) for p in sorted(fixtures.glob("*.json"))]
+    with serve(FakeApi(studies)) as state:
+        argv = ["download", "ctgov", "--out", str(tmp_path / "dl"), "--base-url", state.base_url]
+        assert main([*argv, "--page-size", "2", "--rate-limit", "0", "--quiet"]) == 0
+    assert sorted(shard_ids(tmp_path / "dl")) == sorted(_nct(s) for s in studies)
+    capsys.readouterr()
+    hub = tmp_path / "hub"
+    assert main(["build", "--input", f"ctgov:{tmp_path / 'dl'}", "--out", str(hub), "--no-approx"]) == 0
+    assert f"ctgov:{tmp_path / 'dl'}" in capsys.readouterr().out
+    monkeypatch.chdir(hub)
+    trials = load_dataset("deepimagine/trials", "trials", split="train")
+    assert sorted(trials["trial_id"]) == sorted(_nct(s) for s in studies)
+    pairs = load_dataset("deepimagine/pairs", "strict_arm")
+    rows = [r for split in pairs.values() for r in split]
+    assert rows and {r["source"] for r in rows} == {"ctgov_api_v2"}
+    assert any(r["a_value"] is not None and r["b_value"] is not None for r in rows)  # per-arm values, from the API
