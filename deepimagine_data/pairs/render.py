@@ -248,10 +248,11 @@ def strip_intervention_lines(desc: str | None, interventions: list[tuple[str, st
     if not desc:
         return desc
     out = desc
+    low = desc.lower()
     # longest first: an intervention whose name starts another's ("5-FU" / "5-FU and leucovorin"); only the exact
     # appended line goes (an arm's own "Cisplatin: 75 mg/m2 on day 1" is the arm's text and stays)
     for name, text in sorted(interventions, key=lambda x: -len(x[0] or "")):
-        if name and text:
+        if name and text and f"{name.lower()}:" in low:  # the cheap test first: most groups append nothing
             pat = r"(?:^|(?<=[~\n]))\s*" + re.escape(f"{name}: {text.strip()}") + r"\s*(?=[~\n]|$)"
             out = re.sub(pat, "", out, flags=re.IGNORECASE)
     out = re.sub(r"[~\n]\s*(?=[~\n]|$)", "", out).strip("~\n ")
