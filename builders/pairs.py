@@ -202,7 +202,9 @@ def _approx_section(tables: dict[str, dict[str, pa.Table]], approx) -> str:
         f"Retrieval: `{r.model_name}` at revision `{r.model_revision}` over the text view `{r.text_version}` "
         f"(columns `retrieval_model`, `retrieval_model_revision`, `text_version`); {o.neighbours} neighbour trials "
         f"per target; `approx` keeps the best {o.approx_anchors} anchor(s) per target comparison, `pathways` the "
-        f"best {o.pathway_anchors} per target trial; step order `{', '.join(o.order)}`.",
+        f"best {o.pathway_anchors} per target trial; step order `{', '.join(o.order)}`. Search per split: "
+        f"{r.index_summary()} (exact up to {o.exact_max:,} trials a split; above, HNSW with its recall@10 against "
+        "the exact search on a sample of 1,000 queries).",
         "",
         f"Of {approx.targets:,} dated, labelled target comparisons, {approx.without_anchor:,} had no earlier anchor "
         "of their split with a changed factor.",

@@ -72,6 +72,7 @@ def _build_options(args: argparse.Namespace):
             approx_anchors=args.approx_anchors,
             pathway_anchors=args.pathway_anchors,
             order=args.pathway_order,
+            device=args.embedding_device,
         )
     return BuildOptions(
         inputs=tuple(args.input or ()) or ("embedded",),
@@ -177,7 +178,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(
             f"approx retrieval: {r.model_name} @ {r.model_revision[:12]}, {r.text_version}; "
             f"{r.embedded:,} texts embedded, {r.cache_hits:,} from the cache; "
-            f"{a.targets:,} targets, {a.without_anchor:,} without an anchor"
+            f"{a.targets:,} targets, {a.without_anchor:,} without an anchor; index {r.index_summary()}"
         )
     print(f"fingerprints: pairs {folder_fingerprint(pfolder)[:16]}  bench {folder_fingerprint(bfolder)[:16]}")
     print(f"time: {time.perf_counter() - t0:.1f} s")
@@ -345,6 +346,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--embedding-model",
         default=None,
         help="sentence-transformers model name or folder (default: the bundled all-MiniLM-L6-v2, offline)",
+    )
+    g.add_argument(
+        "--embedding-device",
+        default="cpu",
+        help="where the embedding model runs: cpu (default), cuda, cuda:1, mps, or several comma-separated "
+        "(cuda:0,cuda:1: sentence-transformers' multi-process pool, one process per device)",
     )
     g.add_argument(
         "--cache-dir",

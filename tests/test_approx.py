@@ -210,6 +210,22 @@ def test_custom_order_reorders_steps_only():
             assert factors[0] == "outcome"
 
 
+def test_search_index_by_size_with_recall_reported(built):
+    """Splits up to `exact_max` trials are searched exactly; above, HNSW, with its recall@10 against the exact
+    search measured on the real trial vectors and reported (cards and build output)."""
+    from dataclasses import replace
+
+    _, info = built
+    assert all(kind == "flat" and recall is None for kind, recall in info["approx"].retrieval.index.values())
+    opts = pipeline.default_options()
+    small = replace(opts, approx=ap.ApproxOptions(exact_max=100, progress=False))
+    r = pipeline.approx_pairs(small).retrieval
+    assert r.index["train"][0] == "hnsw"  # train holds several hundred dated trials, test and validation ~100
+    assert all(0.9 <= recall <= 1.0 for kind, recall in r.index.values() if kind == "hnsw")
+    assert all(recall is None for kind, recall in r.index.values() if kind == "flat")
+    assert "train hnsw (recall@10 " in r.index_summary()
+
+
 def test_options_validate():
     with pytest.raises(ValueError, match="pathway_anchors"):
         ap.ApproxOptions(pathway_anchors=0)

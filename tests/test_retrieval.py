@@ -190,6 +190,18 @@ def test_changed_text_is_embedded_again(embedded, texts, cache_dir):
     assert Embedder(cache_dir=cache_dir, progress=False).embed(batch[2:3]).tobytes() == out[2].tobytes()
 
 
+def test_several_devices_embed_through_one_pool_per_call(embedded, texts, tmp_path):
+    """`--embedding-device cpu,cpu`: sentence-transformers' multi-process pool (one process per device, here two
+    CPU processes) gives the vectors one device gives, for the real trial texts."""
+    emb, ids, vectors, _ = embedded
+    batch = [texts[i] for i in ids[:12]]
+    two = Embedder(cache_dir=tmp_path, progress=False, device="cpu, cpu")
+    assert two.devices == ["cpu", "cpu"] and two.device == "cpu"
+    out = two.embed(batch)
+    assert two.stats["computed"] == 12 and two.stats["shards_written"] == 1
+    np.testing.assert_allclose(out, vectors[:12], atol=1e-5)
+
+
 def test_model_revision_and_resolution():
     name, path = resolve_model(None)
     assert name == DEFAULT_MODEL and resolve_model(DEFAULT_MODEL) == (name, path)

@@ -90,6 +90,10 @@ class ApproxOptions:
     pathway_anchors: int = 7
     order: tuple[str, ...] = DEFAULT_ORDER
     progress: bool = True
+    # where the embedding model runs: cpu, cuda, mps, or several comma-separated (one process per device)
+    device: str = "cpu"
+    # a split's trials up to this many are searched exactly (flat); above, with HNSW, its recall measured
+    exact_max: int = 20_000
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "order", parse_order(self.order))
@@ -193,6 +197,15 @@ class Retrieval:
     text_version: str
     embedded: int
     cache_hits: int
+    # split -> faiss index kind ("flat" is exact) and, for an approximate one, recall@k against an exact search
+    # on a seeded sample of its queries (None for flat)
+    index: dict[str, tuple[str, float | None]] = field(default_factory=dict)
+
+    def index_summary(self) -> str:
+        parts = []
+        for split, (kind, recall) in sorted(self.index.items()):
+            parts.append(f"{split} {kind}" + ("" if recall is None else f" (recall@10 {recall:.3f})"))
+        return ", ".join(parts)
 
 
 def _eligible_anchor(target: str, anchor: str, assignment: SplitAssignment, exclude: Mapping[str, set[str]]) -> bool:
@@ -220,16 +233,18 @@ def retrieve(
 
     texts = trial_texts(tables)
     dated = sorted(t for t in set(trial_ids) if assignment.date[assignment.key[t]] is not None)
-    emb = Embedder(options.model, cache_dir=options.cache_dir, progress=options.progress)
+    emb = Embedder(options.model, cache_dir=options.cache_dir, progress=options.progress, device=options.device)
     vectors = emb.embed([texts[t] for t in dated]) if dated else None
     row = {t: i for i, t in enumerate(dated)}
     by_split: dict[str, list[str]] = defaultdict(list)
     for t in dated:
         by_split[assignment.split[t]].append(t)
     neighbours: dict[str, list[tuple[str, float]]] = {}
-    for ids in by_split.values():
+    kinds: dict[str, tuple[str, float | None]] = {}
+    for split, ids in sorted(by_split.items()):
         vec = vectors[[row[t] for t in ids]]
-        index = VectorIndex.build(vec)
+        index = VectorIndex.build(vec, exact_max=options.exact_max)
+        kinds[split] = (index.kind, _recall(index, vec) if index.kind != "flat" else None)
         k = min(len(ids), 4 * options.neighbours + 1)
         scores, hits = index.search(vec, k)
         for qi, t in enumerate(ids):
@@ -250,7 +265,19 @@ def retrieve(
         TEXT_VERSION,
         emb.stats["computed"],
         emb.stats["hits"],
+        kinds,
     )
+
+
+def _recall(index, vec, sample: int = 1000, k: int = 10) -> float:
+    """recall@k of an approximate index against the exact search, on a seeded sample of its own vectors."""
+    import numpy as np
+
+    from ..retrieval.index import VectorIndex, recall_at_k
+
+    rng = np.random.default_rng(0)
+    queries = vec[rng.choice(len(vec), size=min(sample, len(vec)), replace=False)]
+    return recall_at_k(index, VectorIndex.build(vec, kind="flat"), queries, k)
 
 
 # ==============================================================================================================

@@ -155,6 +155,11 @@ class Embedder:
     ``stats`` counts over the instance's life: ``requested`` texts, ``hits`` (texts already cached when asked
     for), ``computed`` (distinct texts run through the model), ``shards_loaded`` and ``shards_written``.
     The model itself is loaded only when something must be computed, so an all-hit call costs no model load.
+
+    ``device`` is ``cpu``, ``cuda``, ``cuda:1``, ``mps`` ..., or several comma-separated (``cuda:0,cuda:1``): then
+    sentence-transformers' own multi-process pool embeds on all of them (one process per device), for registry-size
+    cold caches. Vectors are cached by text and model revision whatever the device; a GPU's vectors may differ
+    from a CPU's in the last float digits, so a build that must be byte-identical uses one kind of device.
     """
 
     def __init__(
@@ -170,7 +175,8 @@ class Embedder:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         self.model_name, self._source = resolve_model(model)
         self.batch_size = batch_size
-        self.device = device
+        self.devices = [d.strip() for d in str(device).split(",") if d.strip()] or ["cpu"]
+        self.device = self.devices[0]
         self.progress = progress
         self._model = None
         if Path(self._source).is_dir():
@@ -295,23 +301,36 @@ class Embedder:
         return np.stack([self._vectors[k] for k in keys]).astype(np.float32, copy=False)
 
     def _compute(self, missing: dict[bytes, str]) -> None:
-        from tqdm.auto import tqdm
-
         model = self._load()
         # Longest first (as SentenceTransformer.encode does inside one call): batches of similar length waste
         # little on padding, and the order depends only on the texts, so a rerun batches them the same way.
         items = sorted(missing.items(), key=lambda kv: (-len(kv[1]), kv[0]))
         pending_keys: list[bytes] = []
         pending_vecs: list[np.ndarray] = []
+        pool = model.start_multi_process_pool(target_devices=self.devices) if len(self.devices) > 1 else None
+        # one call per batch on one device; with a pool, one call per shard's worth, split among the devices
+        step = self.batch_size if pool is None else FLUSH_EVERY
+        try:
+            self._encode_all(model, items, step, pool, pending_keys, pending_vecs)
+        finally:
+            if pool is not None:
+                model.stop_multi_process_pool(pool)
+        if pending_keys:
+            self._write_shard(pending_keys, np.concatenate(pending_vecs))
+
+    def _encode_all(self, model, items: list, step: int, pool, pending_keys: list, pending_vecs: list) -> None:
+        from tqdm.auto import tqdm
+
         with tqdm(total=len(items), unit="text", desc="embedding", disable=not self.progress) as bar:
-            for start in range(0, len(items), self.batch_size):
-                chunk = items[start : start + self.batch_size]
+            for start in range(0, len(items), step):
+                chunk = items[start : start + step]
                 vecs = model.encode(
                     [t for _, t in chunk],
                     batch_size=self.batch_size,
                     normalize_embeddings=True,
                     convert_to_numpy=True,
                     show_progress_bar=False,
+                    pool=pool,
                 )
                 vecs = np.ascontiguousarray(vecs, dtype=np.float32)
                 if self._dim is None:
@@ -324,6 +343,5 @@ class Embedder:
                 bar.update(len(chunk))
                 if len(pending_keys) >= FLUSH_EVERY:
                     self._write_shard(pending_keys, np.concatenate(pending_vecs))
-                    pending_keys, pending_vecs = [], []
-        if pending_keys:
-            self._write_shard(pending_keys, np.concatenate(pending_vecs))
+                    pending_keys.clear()
+                    pending_vecs.clear()
