@@ -6,15 +6,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def source_rows(rows: pa.Table, sources=None) -> str:
+def source_rows(rows: pa.Table, sources) -> str:
     """| input | source | rows | trials | license | version | over every row of a corpus, one line per source of
-    each input the build read (``sources``: :class:`~deepimagine_data.inputs.SourceInfo`; default: the embedded
-    data)."""
-    if sources is None:
-        from deepimagine_data.inputs import EMBEDDED, SourceInfo
-        from deepimagine_data.snapshot import EMBEDDED as SHIPPED
-
-        sources = [SourceInfo(EMBEDDED, s.name, s.license, s.source_version, s.homepage) for s in SHIPPED]
+    each input the build read (``sources``: :class:`~deepimagine_data.inputs.SourceInfo`)."""
     out = ["| input | source | rows | trials | license | version |", "|---|---|---:|---:|---|---|"]
     for s in sources:
         t = rows.filter(pc.equal(rows.column("source"), s.source))
@@ -130,7 +124,7 @@ def split_corpus_fields(tables: dict[str, dict[str, pa.Table]], info: dict) -> d
     return {
         "split_rule": split_rule(info["assignment"]),
         "decontamination_rows": decontamination_rows(info["decontamination"], info["removed"]),
-        "source_rows": source_rows(all_rows, info.get("sources")),
+        "source_rows": source_rows(all_rows, info["sources"]),
         "label_version": LABEL_VERSION,
         "label_rules": LABEL_RULES,
         "label_changes": label_changes(),

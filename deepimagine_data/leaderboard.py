@@ -57,6 +57,7 @@ from .scoring.metrics import (
     BOOTSTRAP_SEED,
     CATEGORIES,
     CI_LEVEL,
+    METRIC_LABELS,
     METRICS,
     MIN_CATEGORY_QUESTIONS,
     Scored,
@@ -83,13 +84,6 @@ BENCH_EDITION = "test"
 
 ROW_CATEGORIES = ("overall", *CATEGORIES)
 LOWER_IS_BETTER = frozenset({"cross_entropy", "brier", "ece"})
-METRIC_LABELS = {
-    "balanced_accuracy": "bal. acc",
-    "macro_f1": "macro F1",
-    "cross_entropy": "x-entropy",
-    "brier": "Brier",
-    "ece": "ECE",
-}
 BENCHMARK_LABELS = {"ctopen": "CT Open", "deepimagine": "deepimagine bench"}
 
 MAX_NAME = 200

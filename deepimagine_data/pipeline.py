@@ -108,7 +108,7 @@ def corpus(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS) -> t
     return a.tables, a.reports
 
 
-def licenses(inputs: tuple[str, ...] = EMBEDDED_INPUTS, strict: bool = False) -> dict[str, str]:
+def licenses(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS) -> dict[str, str]:
     """``source`` (and ``source|version``) -> the license of the rows (from the source registry, or the embedded
     data's own provenance)."""
     return assembled(strict, canonical_inputs(inputs)).licenses()
@@ -139,7 +139,7 @@ def _strict(strict: bool, targets: str, inputs: tuple[str, ...]) -> tuple[dict[s
     tables, _ = corpus(strict, inputs)
     counts: dict[str, Counter] = {}
     lab = labelled(strict, inputs)
-    return build_pairs(tables, licenses(inputs, strict), lab.comparisons, counts, lab.corpus, targets), counts
+    return build_pairs(tables, licenses(strict, inputs), lab.comparisons, counts, lab.corpus, targets), counts
 
 
 def strict_pairs(
@@ -163,7 +163,7 @@ def _questions(strict: bool, inputs: tuple[str, ...]) -> tuple[pa.Table, Counter
     tables, _ = corpus(strict, inputs)
     counts: Counter = Counter()
     lab = labelled(strict, inputs)
-    return build_questions(tables, lab.comparisons, licenses(inputs, strict), counts, lab.corpus), counts
+    return build_questions(tables, lab.comparisons, licenses(strict, inputs), counts, lab.corpus), counts
 
 
 def questions(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS) -> pa.Table:

@@ -10,10 +10,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-import pyarrow as pa
-
-from .errors import IngestReport
-
 
 def data_dir() -> Path:
     return Path(str(resources.files("deepimagine_data") / "data"))
@@ -61,34 +57,12 @@ EMBEDDED = [
 
 
 def read_source(src: EmbeddedSource, path: Path | None = None, strict: bool = False):
+    """One shipped source, read by its reader in the source registry."""
+    from .sources.registry import by_row_source
+
     path = path or data_dir() / src.folder
+    reader = by_row_source(src.name)
     if src.name == "aact":
-        from .sources import aact
-
-        return aact.read(path, strict=strict, source_version=src.source_version, progress=False)
-    if src.name == "llm_meta_analysis":
-        from .sources import llm_meta_analysis as mod
-    elif src.name == "dose_response":
-        from .sources import dose_response as mod
-    elif src.name == "clinifact":
-        from .sources import clinifact as mod
-    else:  # pragma: no cover
-        raise KeyError(src.name)
-    return mod.read(path, strict=strict)
-
-
-def ingest_embedded(strict: bool = False) -> tuple[dict[str, pa.Table], dict[str, IngestReport]]:
-    """All embedded sources -> one set of the six tables (trial ids are unique across sources)."""
-    from .tables import concat_tables
-
-    parts, reports = [], {}
-    for src in EMBEDDED:
-        tables, report = read_source(src, strict=strict)
-        parts.append(tables)
-        reports[src.name] = report
-    from .normalize.names import normalize_interventions
-
-    tables = concat_tables(parts)
-    # spelling variants are merged over the whole corpus, so this runs after all sources are in
-    tables["interventions"] = normalize_interventions(tables["interventions"])
-    return tables, reports
+        # the AACT reader names its rows after the folder unless told; the curated readers carry their own version
+        return reader.read(path, strict=strict, source_version=src.source_version, progress=False)
+    return reader.read(path, strict=strict)

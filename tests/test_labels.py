@@ -1,6 +1,6 @@
 """Labels from posted results (deepimagine_data.labels), tested on real registry values.
 
-Every string below is verbatim from the embedded AACT snapshot (``deepimagine_data.snapshot.ingest_embedded``:
+Every string below is verbatim from the embedded AACT snapshot (``deepimagine_data.pipeline.corpus``:
 the analyses' p_value_comment / statistical_comment / non_inferiority_comment / group_description /
 estimate_comment, outcome titles and descriptions, result group titles), except the few marked ``brief`` (the
 phrasings quoted in the task). Per-arm numbers are from the measurements table of the dose_response and

@@ -20,14 +20,12 @@ from .metrics import (
     BOOTSTRAP_SEED,
     CATEGORIES,
     CI_LEVEL,
+    METRIC_LABELS,
     METRICS,
     MIN_CATEGORY_QUESTIONS,
     cluster_keys,
     describe_overall,
 )
-
-LABELS = {"balanced_accuracy": "bal. acc", "macro_f1": "macro F1", "cross_entropy": "x-entropy", "brier": "Brier",
-          "ece": "ECE"}  # fmt: skip
 
 
 def _cell(r: dict, metric: str) -> str:
@@ -49,7 +47,7 @@ def results_table(results: dict, min_category: int = MIN_CATEGORY_QUESTIONS, boo
         rows.append(
             [cat, f"{r['questions']:,}", "" if trials is None else f"{trials:,}", *(_cell(r, m) for m in METRICS)]
         )
-    head = ["category", "questions", "trials", *(LABELS[m] for m in METRICS)]
+    head = ["category", "questions", "trials", *(METRIC_LABELS[m] for m in METRICS)]
     widths = [max(len(x[i]) for x in [head, *rows]) for i in range(len(head))]
     widths[0] = max(widths[0], 16)
 

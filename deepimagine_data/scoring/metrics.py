@@ -64,6 +64,14 @@ from .decision import CLIP
 
 CATEGORIES = ("2-way implicit", "2-way explicit", "3-way explicit")
 METRICS = ("balanced_accuracy", "macro_f1", "cross_entropy", "brier", "ece")
+# how a table head names each metric (the scorer's table, the leaderboard's page and Markdown)
+METRIC_LABELS = {
+    "balanced_accuracy": "bal. acc",
+    "macro_f1": "macro F1",
+    "cross_entropy": "x-entropy",
+    "brier": "Brier",
+    "ece": "ECE",
+}
 ECE_BINS = 10
 
 BOOTSTRAP_RESAMPLES = 1000  # replicates of the trial-clustered bootstrap (``deepimagine score --bootstrap N``)
