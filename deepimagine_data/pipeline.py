@@ -200,10 +200,18 @@ def approx_pairs(opts: BuildOptions):
     if opts.approx is None:
         raise ValueError("BuildOptions.approx is None: approximate pairs were not asked for")
     require_embed()
-    tables, _ = corpus(opts.strict)
+    tables, _ = corpus(opts.strict, opts.inputs)
     assignment = assign(tables["trials"], opts.cutoffs)
     deco = decontamination(opts)
-    return build_approx(tables, licenses(), comparisons(opts.strict), assignment, deco.lists, opts.approx, opts.targets)
+    return build_approx(
+        tables,
+        licenses(opts.strict, opts.inputs),
+        comparisons(opts.strict, opts.inputs),
+        assignment,
+        deco.lists,
+        opts.approx,
+        opts.targets,
+    )
 
 
 @lru_cache(maxsize=8)

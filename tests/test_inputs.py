@@ -160,3 +160,15 @@ def test_build_from_aact_and_api_v2_gives_per_arm_pairs(tmp_path, capsys, monkey
         assert "`ctgov:ctgov@" in card and "`aact:aact_oncology@" in card
     n_aact = pc.sum(pc.equal(load_dataset("deepimagine/trials", "trials")["train"].data.column("source"), "aact"))
     assert n_aact.as_py() > 5000
+
+
+def test_approximate_pairs_come_from_the_builds_own_inputs():
+    """approx and pathways retrieve anchors among the inputs the build read, not the embedded sample."""
+    from deepimagine_data import pipeline
+
+    opts = pipeline.BuildOptions(inputs=(f"ctgov:{CTGOV}",))
+    result = pipeline.approx_pairs(opts)
+    assert result.retrieval.neighbours and set(result.retrieval.neighbours) <= FIXTURE_IDS
+    for table in result.tables.values():
+        assert set(table.column("trial_id").to_pylist()) <= FIXTURE_IDS
+        assert set(table.column("source").to_pylist()) <= {"ctgov_api_v2"}
