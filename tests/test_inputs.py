@@ -172,3 +172,19 @@ def test_approximate_pairs_come_from_the_builds_own_inputs():
     for table in result.tables.values():
         assert set(table.column("trial_id").to_pylist()) <= FIXTURE_IDS
         assert set(table.column("source").to_pylist()) <= {"ctgov_api_v2"}
+
+
+def test_rows_take_the_license_of_their_own_input():
+    """Two inputs with the same source name and different licenses (a user's AACT dump: public-domain records;
+    the embedded AACT subset: a GPL compilation): each row carries its own input's license."""
+    from deepimagine_data.pairs.strict import trial_context
+    from deepimagine_data.snapshot import EMBEDDED as SHIPPED
+
+    both = read_inputs([f"aact:{AACT}", "embedded"])
+    licenses = both.licenses()
+    row = both.tables["trials"].slice(0, 1).to_pylist()[0]
+    assert row["source"] == "aact" and row["source_version"].startswith("aact:aact_oncology@")
+    assert "public domain" in trial_context(row, licenses)["license"]
+    shipped = next(s for s in SHIPPED if s.name == "aact")
+    embedded_row = {**row, "source_version": shipped.source_version}
+    assert trial_context(embedded_row, licenses)["license"] == shipped.license and "GPL" in shipped.license

@@ -75,9 +75,12 @@ TRIAL_CONTEXT_FIELDS = [
 
 
 def trial_context(trial: dict, licenses: dict[str, str]) -> dict:
-    """The ``TRIAL_CONTEXT_FIELDS`` of a row, from its trial record."""
+    """The ``TRIAL_CONTEXT_FIELDS`` of a row, from its trial record; the license of its input where two inputs
+    share a source name (``source|source_version``, :meth:`~deepimagine_data.inputs.Assembled.licenses`), else of
+    its source."""
     ctx = {name: trial.get(name) for name, _ in TRIAL_CONTEXT_FIELDS}
-    ctx["license"] = licenses.get(trial["source"], "see source")
+    exact = licenses.get(f"{trial['source']}|{trial.get('source_version')}")
+    ctx["license"] = exact or licenses.get(trial["source"], "see source")
     return ctx
 
 
