@@ -162,8 +162,8 @@ class Part:
 
 
 def read_input(inp: Input, strict: bool = False) -> Part:
-    """Read one input into the six tables (names not yet normalized: :func:`assemble` does that once, over all)."""
-    inp.check()
+    """Read one input, checked already (:func:`read_inputs` checks every input before reading any), into the six
+    tables (names not yet normalized: :func:`assemble` does that once, over all)."""
     if inp.kind == EMBEDDED:
         from .snapshot import EMBEDDED as SHIPPED
         from .snapshot import read_source
