@@ -24,7 +24,7 @@ from datasets import DatasetDict, Features
 
 from deepimagine_data import __version__
 from deepimagine_data.builder_kit import CITATION, card_template, to_dataset_dict, write_corpus
-from deepimagine_data.pipeline import BuildOptions, default_options
+from deepimagine_data.pipeline import BuildContext, BuildOptions, default_options
 from deepimagine_data.questions import QUESTIONS, cap_per_trial
 
 _NAME = "deepimagine/bench"
@@ -43,21 +43,26 @@ FEATURES: dict[str, Features] = {"questions": Features.from_arrow_schema(QUESTIO
 ID_COLUMNS = {"questions": "question_id"}
 
 
-def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[str, pa.Table]], dict]:
+def build_tables(
+    options: BuildOptions | None = None, ctx: BuildContext | None = None
+) -> tuple[dict[str, dict[str, pa.Table]], dict]:
+    """split -> table of questions, plus the build info the card shows; ``ctx`` is the command's build context
+    (default: the shared one of ``options``' inputs)."""
     from deepimagine_data import pipeline
 
     opts = options or default_options()
-    _, reports = pipeline.corpus(opts.strict, opts.inputs)
-    questions = pipeline.questions(opts.strict, opts.inputs)
-    funnel = pipeline.comparison_funnel("deepimagine/bench", opts.strict, opts.inputs)
+    ctx = pipeline.context_for(opts, ctx)
+    products = ctx.products(opts.targets)
+    questions = ctx.take_questions(opts.targets)
+    funnel = ctx.comparison_funnel("deepimagine/bench", opts.targets)
     listed = questions.filter(pc.equal(questions.column("arms_mode"), "implicit")).column("listed_comparison_ids")
     funnel.add(
         f"questions ({pc.sum(pc.list_value_length(listed)).as_py() or 0:,} comparisons in {len(listed):,} endpoint "
         "questions)",
         questions.num_rows,
-        pipeline.question_counts(opts.strict, opts.inputs),
+        products.question_counts,
     )
-    split, assignment, deco, removed = pipeline.split_all({"questions": questions}, opts)
+    split, assignment, deco, removed = pipeline.split_all({"questions": questions}, opts, ctx)
     test = split["questions"]["test"]
     split["questions"]["test"], capped = cap_per_trial(test, opts.bench_max_per_trial)
     cap = opts.bench_max_per_trial
@@ -69,8 +74,8 @@ def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[st
     pipeline.add_split_steps(funnel, split, removed)
     return split, {
         "max_per_trial": opts.bench_max_per_trial,
-        "sources": pipeline.assembled(opts.strict, opts.inputs).sources,
-        "reports": reports,
+        "sources": ctx.assembled().sources,
+        "reports": ctx.reports,
         "assignment": assignment,
         "decontamination": deco,
         "removed": removed,
@@ -235,7 +240,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
     return body, meta
 
 
-def write(out_root: str | os.PathLike, options: BuildOptions | None = None):
+def write(out_root: str | os.PathLike, options: BuildOptions | None = None, ctx: BuildContext | None = None):
     """Write ``out_root/deepimagine/bench`` (parquet per split + README card)."""
-    tables, info = build_tables(options)
+    tables, info = build_tables(options, ctx)
     return write_corpus(out_root, _NAME, tables, info, render_card, "questions"), tables, info

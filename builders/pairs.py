@@ -27,7 +27,8 @@ from deepimagine_data import __version__
 from deepimagine_data.builder_kit import CITATION, card_template, to_dataset_dict, write_corpus
 from deepimagine_data.pairs.approx import APPROX, PATHWAYS
 from deepimagine_data.pairs.strict import KINDS, PAIRS
-from deepimagine_data.pipeline import BuildOptions, default_options
+from deepimagine_data.pipeline import BuildContext, BuildOptions, default_options
+from deepimagine_data.tables import unpacked
 
 _NAME = "deepimagine/pairs"
 _DESCRIPTION = (
@@ -62,19 +63,24 @@ _MEANING = {
 }
 
 
-def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[str, pa.Table]], dict]:
-    """config -> split -> table, plus the build info the card shows (splits, exclusions, removed rows)."""
+def build_tables(
+    options: BuildOptions | None = None, ctx: BuildContext | None = None, packed: bool = False
+) -> tuple[dict[str, dict[str, pa.Table]], dict]:
+    """config -> split -> table, plus the build info the card shows (splits, exclusions, removed rows); ``ctx`` is
+    the command's build context (default: the shared one of ``options``' inputs). ``packed=True`` leaves the strict
+    configs as ``PackedTable`` (what :func:`write` streams to parquet); by default every table is unpacked."""
     from deepimagine_data import pipeline
 
     opts = options or default_options()
-    _, reports = pipeline.corpus(opts.strict, opts.inputs)
-    configs = dict(pipeline.strict_pairs(opts.strict, opts.targets, opts.inputs))
-    funnel = pipeline.comparison_funnel("deepimagine/pairs", opts.strict, opts.inputs)
-    for kind, dropped in pipeline.strict_pair_counts(opts.strict, opts.targets, opts.inputs).items():
+    ctx = pipeline.context_for(opts, ctx)
+    products = ctx.products(opts.targets)
+    configs = ctx.take_strict(opts.targets)
+    funnel = ctx.comparison_funnel("deepimagine/pairs", opts.targets)
+    for kind, dropped in products.strict_counts.items():
         funnel.add(f"{kind} pairs", configs[kind].num_rows, dropped)
     approx = None
     if opts.approx is not None:
-        approx = pipeline.approx_pairs(opts)
+        approx = ctx.approx_pairs(opts)
         configs.update(approx.tables)
         funnel.add(
             f"approx pairs ({approx.targets:,} targets, {approx.without_anchor:,} without an anchor)",
@@ -86,10 +92,14 @@ def build_tables(options: BuildOptions | None = None) -> tuple[dict[str, dict[st
             approx.tables["pathways"].num_rows,
             approx.dropped.get("pathways"),
         )
-    split, assignment, deco, removed = pipeline.split_all(configs, opts)
+        if ctx.release:
+            approx.tables = {}  # now only in ``configs``: held once while split
+    split, assignment, deco, removed = pipeline.split_all(configs, opts, ctx)
     pipeline.add_split_steps(funnel, split, removed)
-    info = {"reports": reports, "assignment": assignment, "decontamination": deco, "removed": removed}
-    info["sources"] = pipeline.assembled(opts.strict, opts.inputs).sources
+    info = {"reports": ctx.reports, "assignment": assignment, "decontamination": deco, "removed": removed}
+    info["sources"] = ctx.assembled().sources
+    if not packed:
+        split = {cfg: {s: unpacked(t) for s, t in by.items()} for cfg, by in split.items()}
     return split, {**info, "approx": approx, "funnel": funnel}
 
 
@@ -225,7 +235,7 @@ def _approx_section(tables: dict[str, dict[str, pa.Table]], approx) -> str:
     return "\n".join(lines)
 
 
-def write(out_root: str | os.PathLike, options: BuildOptions | None = None):
+def write(out_root: str | os.PathLike, options: BuildOptions | None = None, ctx: BuildContext | None = None):
     """Write ``out_root/deepimagine/pairs`` (parquet per config and split + README card)."""
-    tables, info = build_tables(options)
+    tables, info = build_tables(options, ctx, packed=True)
     return write_corpus(out_root, _NAME, tables, info, render_card, "strict_arm"), tables, info

@@ -20,6 +20,7 @@ from datasets import DatasetDict, Features
 
 from deepimagine_data import __version__
 from deepimagine_data.builder_kit import CITATION, card_template, to_dataset_dict, write_corpus
+from deepimagine_data.pipeline import BuildContext
 from deepimagine_data.schema import PRIMARY_KEYS, TABLES
 
 _NAME = "deepimagine/trials"
@@ -48,13 +49,15 @@ _ROW_MEANING = {
 
 
 def build_tables(
-    strict: bool = False, inputs: tuple[str, ...] | None = None
+    strict: bool = False, inputs: tuple[str, ...] | None = None, ctx: BuildContext | None = None
 ) -> tuple[dict[str, dict[str, pa.Table]], dict]:
-    """config -> split -> Arrow table, plus the ingest reports and sources of the build's inputs."""
+    """config -> split -> Arrow table, plus the ingest reports and sources of the build's inputs (read through
+    ``ctx``, the command's build context, so the pairs and bench builders reuse what was read)."""
     from deepimagine_data import pipeline
 
-    # one ingest per process: the pairs and bench builders read the same cached corpus
-    a = pipeline.assembled(strict, pipeline.canonical_inputs(inputs))
+    if ctx is None:
+        ctx = pipeline.context(strict, pipeline.canonical_inputs(inputs))
+    a = ctx.assembled()
     return {name: {"train": a.tables[name]} for name in CONFIGS}, {
         "reports": a.reports,
         "sources": a.sources,
@@ -113,9 +116,12 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
 
 
 def write(
-    out_root: str | os.PathLike, strict: bool = False, inputs: tuple[str, ...] | None = None
+    out_root: str | os.PathLike,
+    strict: bool = False,
+    inputs: tuple[str, ...] | None = None,
+    ctx: BuildContext | None = None,
 ) -> tuple[Path, dict[str, dict[str, pa.Table]], dict]:
     """Write ``out_root/deepimagine/trials`` (parquet per config + README card); returns the folder, the tables and
     the ingest reports by source or input."""
-    tables, info = build_tables(strict=strict, inputs=inputs)
+    tables, info = build_tables(strict=strict, inputs=inputs, ctx=ctx)
     return write_corpus(out_root, _NAME, tables, info, render_card, "trials"), tables, info["reports"]

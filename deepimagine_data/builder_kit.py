@@ -15,6 +15,8 @@ from string import Template
 import pyarrow as pa
 from datasets import Dataset, DatasetDict, Features
 
+from .tables import unpacked
+
 CITATION = """@misc{deepimagine2026,
   title = {DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining},
   year = {2026},
@@ -31,25 +33,39 @@ def card_template(name: str) -> Template:
 def to_dataset_dict(splits: dict[str, pa.Table], features: Features) -> DatasetDict:
     from datasets.table import InMemoryTable
 
-    return DatasetDict({s: Dataset(InMemoryTable(t.cast(features.arrow_schema))) for s, t in splits.items()})
+    return DatasetDict({s: Dataset(InMemoryTable(unpacked(t).cast(features.arrow_schema))) for s, t in splits.items()})
+
+
+# What no card reads, left out of the tables the cards see: the rows' text is most of a corpus's bytes.
+CARD_SKIPS = ("prompt", "completion", "messages", "rationale", "steps")
+
+
+def card_view(t):
+    """``t`` (a ``pa.Table`` or a ``PackedTable``) without :data:`CARD_SKIPS`, unpacked: what a card reads."""
+    keep = [c for c in t.schema.names if c not in CARD_SKIPS]
+    return t.select(keep)
 
 
 def fingerprint(tables: dict[str, dict[str, pa.Table]]) -> str:
     from .tables import table_fingerprint
 
-    return table_fingerprint({f"{c}/{s}": t for c, by_split in tables.items() for s, t in by_split.items()})
+    return table_fingerprint({f"{c}/{s}": unpacked(t) for c, by_split in tables.items() for s, t in by_split.items()})
 
 
 def write_corpus(
     out_root: str | os.PathLike,
     repo_id: str,
-    tables: dict[str, dict[str, pa.Table]],
+    tables: dict,
     info: dict,
     render_card: Callable[[dict, dict, str], tuple[str, dict]],
     default_config: str,
 ) -> Path:
-    """Render the card from the tables and write ``out_root/<repo_id>`` (parquet per config and split + card)."""
+    """Write ``out_root/<repo_id>`` (parquet per config and split + card): config -> split -> ``pa.Table`` or
+    ``PackedTable``, streamed to parquet; the card is rendered from :func:`card_view` of the tables and the
+    fingerprint of the rows written."""
     from .hub import write_hub_dataset
 
-    body, meta = render_card(tables, info, fingerprint(tables))
-    return write_hub_dataset(out_root, repo_id, tables, body, card_meta=meta, default_config=default_config)
+    view = {c: {s: card_view(t) for s, t in by.items()} for c, by in tables.items()}
+    return write_hub_dataset(
+        out_root, repo_id, tables, "", default_config=default_config, card=lambda fp: render_card(view, info, fp)
+    )

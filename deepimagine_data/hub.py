@@ -12,19 +12,27 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from .tables import write_parquet
+from .tables import (
+    PARQUET_OPTIONS,
+    ROW_GROUP,
+    TableDigest,
+    combine_digests,
+    fresh_table,
+    pieces_of,
+)
 
 # A hub dataset shard should stay well below the hub's 50 GB file limit and be quick to stream.
 MAX_ROWS_PER_SHARD = 500_000
 
 
-def _plain_strings(table: pa.Table) -> pa.Table:
+def _plain_schema(schema: pa.Schema) -> pa.Schema:
     """large_string -> string so every config declares the same feature types (polars writes large_string)."""
 
     def fix(t: pa.DataType) -> pa.DataType:
@@ -36,8 +44,11 @@ def _plain_strings(table: pa.Table) -> pa.Table:
             return pa.struct([pa.field(f.name, fix(f.type)) for f in t])
         return t
 
-    schema = pa.schema([pa.field(f.name, fix(f.type)) for f in table.schema])
-    return table.cast(schema)
+    return pa.schema([pa.field(f.name, fix(f.type)) for f in schema])
+
+
+def _plain_strings(table: pa.Table) -> pa.Table:
+    return table.cast(_plain_schema(table.schema))
 
 
 def features_yaml(schema: pa.Schema) -> list[dict]:
@@ -48,27 +59,95 @@ def features_yaml(schema: pa.Schema) -> list[dict]:
     return info._to_yaml_dict()["features"]
 
 
-def _write_config(tmp: Path, cfg: str, splits: dict[str, pa.Table], label: str) -> tuple[list, list, pa.Schema | None]:
-    """Write ``splits`` of ``cfg`` as parquet shards under ``tmp/cfg``; the card's ``data_files`` and split info
-    entries, and the config's schema (every split must share it; ``label`` names the config in the error)."""
+class _Chunker:
+    """Cuts a stream of tables into tables of exactly ``size`` rows (the last one shorter) for ``emit``."""
+
+    def __init__(self, size: int, emit: Callable[[pa.Table], None]):
+        self.size, self.emit = size, emit
+        self.buf: list[pa.Table] = []
+        self.n = 0
+
+    def push(self, t: pa.Table) -> None:
+        while t.num_rows:
+            take = t.slice(0, self.size - self.n)
+            self.buf.append(take)
+            self.n += take.num_rows
+            t = t.slice(take.num_rows)
+            if self.n == self.size:
+                self.close()
+
+    def close(self) -> None:
+        if self.n:
+            self.emit(fresh_table(self.buf))
+        self.buf, self.n = [], 0
+
+
+def _write_split(folder: Path, split: str, table, schema: pa.Schema, digest: TableDigest) -> int:
+    """Stream the rows of ``table`` (a ``pa.Table`` or a ``PackedTable``, unpacked piece by piece) into shards of
+    :data:`MAX_ROWS_PER_SHARD` rows with row groups of :data:`ROW_GROUP` (the bytes ``write_parquet`` gives for the
+    whole table), feeding ``digest`` as it goes; returns the rows' bytes in memory (the card's ``num_bytes``)."""
+    n_shards = max(1, -(-table.num_rows // MAX_ROWS_PER_SHARD))
+    state = {"writer": None, "shard": -1, "in_shard": 0, "nbytes": 0}
+
+    def write_group(t: pa.Table) -> None:
+        state["writer"].write_table(t, row_group_size=ROW_GROUP)
+
+    groups = _Chunker(ROW_GROUP, write_group)
+
+    def fingerprint_batch(t: pa.Table) -> None:
+        digest.update(t)
+        state["nbytes"] += t.nbytes
+
+    batches = _Chunker(ROW_GROUP, fingerprint_batch)
+    for piece in pieces_of(table):
+        piece = piece.cast(schema)
+        batches.push(piece)
+        while piece.num_rows:
+            if state["writer"] is None or state["in_shard"] == MAX_ROWS_PER_SHARD:
+                if state["writer"] is not None:
+                    groups.close()
+                    state["writer"].close()
+                state["shard"] += 1
+                path = folder / f"{split}-{state['shard']:05d}-of-{n_shards:05d}.parquet"
+                state["writer"] = pq.ParquetWriter(path, schema, **PARQUET_OPTIONS)
+                state["in_shard"] = 0
+            take = piece.slice(0, MAX_ROWS_PER_SHARD - state["in_shard"])
+            groups.push(take)
+            state["in_shard"] += take.num_rows
+            piece = piece.slice(take.num_rows)
+    batches.close()
+    groups.close()
+    if state["writer"] is not None:
+        state["writer"].close()
+    return state["nbytes"]
+
+
+def _write_config(
+    tmp: Path, cfg: str, splits: dict, label: str, digests: dict[str, bytes] | None = None
+) -> tuple[list, list, pa.Schema | None]:
+    """Write ``splits`` of ``cfg`` (split -> ``pa.Table`` or ``PackedTable``) as parquet shards under ``tmp/cfg``;
+    the card's ``data_files`` and split info entries, and the config's schema (every split must share it; ``label``
+    names the config in the error). ``digests`` receives ``cfg/split`` -> the rows' digest (the fingerprint)."""
     data_files, split_info, schema = [], [], None
     (tmp / cfg).mkdir(parents=True, exist_ok=True)
     for split, table in splits.items():
-        table = _plain_strings(table)
-        schema = schema or table.schema
-        if table.schema != schema:
+        plain = _plain_schema(table.schema)
+        schema = schema or plain
+        if plain != schema:
             raise ValueError(f"{label}: split {split!r} has a different schema")
+        digest = TableDigest(plain)
         if table.num_rows == 0:
             # datasets cannot load an empty split ("Instruction 'train' corresponds to no data"), and one empty
             # split would make the whole config unloadable: a small build (a few trials, all posted in one
             # period) leaves it out of the card instead; the card's counts still show its 0
+            if digests is not None:
+                digests[f"{cfg}/{split}"] = digest.digest()
             continue
-        n_shards = max(1, -(-table.num_rows // MAX_ROWS_PER_SHARD))
-        for i in range(n_shards):
-            part = table.slice(i * MAX_ROWS_PER_SHARD, MAX_ROWS_PER_SHARD)
-            write_parquet(part, tmp / cfg / f"{split}-{i:05d}-of-{n_shards:05d}.parquet")
+        nbytes = _write_split(tmp / cfg, split, table, plain, digest)
+        if digests is not None:
+            digests[f"{cfg}/{split}"] = digest.digest()
         data_files.append({"split": split, "path": f"{cfg}/{split}-*.parquet"})
-        split_info.append({"name": split, "num_bytes": int(table.nbytes), "num_examples": table.num_rows})
+        split_info.append({"name": split, "num_bytes": int(nbytes), "num_examples": table.num_rows})
     return data_files, split_info, schema
 
 
@@ -92,18 +171,24 @@ def write_hub_dataset(
     *,
     card_meta: dict | None = None,
     default_config: str | None = None,
+    card: Callable[[str], tuple[str, dict]] | None = None,
 ) -> Path:
-    """Write ``configs`` (config -> split -> table) as ``root/<repo_id>`` with a dataset card.
+    """Write ``configs`` (config -> split -> ``pa.Table`` or ``PackedTable``) as ``root/<repo_id>`` with a dataset
+    card.
 
-    ``card_meta`` adds YAML front-matter keys (license, pretty_name, tags, ...). Returns the dataset folder.
+    ``card_meta`` adds YAML front-matter keys (license, pretty_name, tags, ...). ``card``, where given, makes the
+    card once the rows are written: it receives their fingerprint (:func:`~deepimagine_data.tables.
+    table_fingerprint` of ``cfg/split`` -> rows) and returns (body, front-matter keys), which replace
+    ``card_body`` and ``card_meta``. Returns the dataset folder.
     """
     final = Path(root) / repo_id
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
     try:
         yaml_configs, yaml_info = [], []
+        digests: dict[str, bytes] = {}
         for cfg, splits in configs.items():
-            data_files, split_info, schema = _write_config(tmp, cfg, splits, f"{repo_id}/{cfg}")
+            data_files, split_info, schema = _write_config(tmp, cfg, splits, f"{repo_id}/{cfg}", digests)
             if not data_files:
                 continue  # no row in any split: nothing datasets could load
             entry = {"config_name": cfg, "data_files": data_files}
@@ -111,6 +196,8 @@ def write_hub_dataset(
                 entry["default"] = True
             yaml_configs.append(entry)
             yaml_info.append({"config_name": cfg, "features": features_yaml(schema), "splits": split_info})
+        if card is not None:
+            card_body, card_meta = card(combine_digests(digests))
         meta = dict(card_meta or {})
         meta["configs"] = yaml_configs
         meta["dataset_info"] = yaml_info

@@ -5,8 +5,9 @@ step kept and dropped) -> (pairs | questions) -> temporal splits -> training spl
 trials (the shipped id lists of both editions, plus the pickles where ``--ctopen-source`` points at them) and any
 user exclusion list.
 
-One process builds the corpus once (``corpus()`` is cached), so ``deepimagine build`` ingests the snapshot once for
-all datasets.
+A command makes one :class:`BuildContext`: it reads the inputs once and labels and pairs the trials partition by
+partition (:data:`PARTITION_TRIALS` at a time), so memory follows the partition, not the registry. Callers outside a
+command share a context per set of inputs (:func:`context`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -24,6 +27,7 @@ from .funnel import Funnel
 from .pairs.approx import ApproxOptions
 from .pairs.render import DEFAULT_TARGETS, TargetRule
 from .splits import Cutoffs, SplitAssignment, assign, split_table
+from .tables import PackedTable, pieces_of
 
 EMBEDDED_INPUTS = ("embedded",)
 
@@ -93,85 +97,311 @@ def canonical_inputs(inputs: tuple[str, ...] | list[str] | None) -> tuple[str, .
     return tuple(Input.parse(i).spec for i in (inputs or EMBEDDED_INPUTS))
 
 
-@lru_cache(maxsize=2)
-def assembled(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS):
-    """The build's inputs read, checked and merged (:class:`~deepimagine_data.inputs.Assembled`); one read per
-    process and set of inputs."""
-    from .inputs import read_inputs
+# Trials labelled and paired together: the Python records of one partition are what the build holds at once, so
+# memory follows this, not the registry. Every rule is per trial except two filters across trials (one source per
+# NCT id, repeated prompts), applied over all partitions at the end; any partition size gives the same rows.
+PARTITION_TRIALS = 1_500
 
-    return read_inputs(inputs, strict=strict)
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory so far (``getrusage``; KiB on Linux, bytes on macOS)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(peak if sys.platform == "darwin" else peak * 1024)
+
+
+def give_back_memory() -> None:
+    """Hand freed memory back to the system between stages (the C heap keeps what a stage's Python objects freed,
+    and the next stage's peak would sit on top of it)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (musl): nothing to trim
+            pass
+
+
+class Stages:
+    """Wall time and peak memory of a command's stages, in order (``deepimagine build --timings FILE``)."""
+
+    def __init__(self) -> None:
+        self.rows: list[dict] = []
+
+    @contextmanager
+    def __call__(self, name: str):
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            seconds = round(time.perf_counter() - t, 3)
+            self.rows.append({"stage": name, "seconds": seconds, "peak_rss": peak_rss_bytes()})
+
+    def seconds(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for r in self.rows:
+            out[r["stage"]] = round(out.get(r["stage"], 0.0) + r["seconds"], 3)
+        return out
+
+
+@dataclass
+class Products:
+    """The per-trial products of a build, made partition by partition and merged."""
+
+    strict: dict[str, PackedTable]  # kind -> all strict pairs (before splitting), packed partition by partition
+    strict_counts: dict[str, Counter]  # kind -> dropped by reason (after the comparisons' own funnel)
+    questions: pa.Table
+    question_counts: Counter
+    labelled: object  # pairs.comparisons.Labelled: the merged tallies and drops (no comparisons, no corpus)
+    usable: list[dict]  # comparisons that may be an approx target or anchor (pairs.approx.labelled)
+    partitions: int
+
+
+class BuildContext:
+    """What one command builds from one set of inputs: the inputs read once, then everything derived from them,
+    kept on this object (not on the module), so a command makes one context and hands it to every builder.
+
+    >>> ctx = BuildContext(inputs=("embedded",))  # doctest: +SKIP
+    >>> ctx.products().strict["strict_arm"].num_rows  # doctest: +SKIP
+    5620
+    """
+
+    def __init__(
+        self,
+        strict: bool = False,
+        inputs: tuple[str, ...] | list[str] = EMBEDDED_INPUTS,
+        partition_trials: int = PARTITION_TRIALS,
+        progress: bool = False,
+        release: bool = False,
+    ):
+        if partition_trials < 1:
+            raise ValueError(f"partition_trials must be >= 1, got {partition_trials}")
+        self.strict = strict
+        self.inputs = canonical_inputs(tuple(inputs))
+        self.partition_trials = partition_trials
+        self.progress = progress
+        # a command's context hands each product to its one builder and forgets it (take_*), so the build never
+        # holds a config twice (before and after the split); a shared context keeps everything
+        self.release = release
+        self.stages = Stages()
+        self._assembled = None
+        self._labelled = None
+        self._products: dict[str, Products] = {}
+        self._approx: dict[BuildOptions, object] = {}
+
+    def assembled(self):
+        """The inputs read, checked and merged (:class:`~deepimagine_data.inputs.Assembled`)."""
+        if self._assembled is None:
+            from .inputs import read_inputs
+
+            with self.stages("read inputs"):
+                self._assembled = read_inputs(self.inputs, strict=self.strict)
+        return self._assembled
+
+    @property
+    def tables(self) -> dict[str, pa.Table]:
+        return self.assembled().tables
+
+    @property
+    def reports(self) -> dict:
+        return self.assembled().reports
+
+    def licenses(self) -> dict[str, str]:
+        return self.assembled().licenses()
+
+    def labelled(self):
+        """Every comparison of the whole corpus in one piece, with its corpus (for tools and tests that look up
+        comparisons; the build itself labels partition by partition, :meth:`products`)."""
+        if self._labelled is None:
+            from .pairs.comparisons import Corpus, label_corpus
+
+            self._labelled = label_corpus(Corpus.from_tables(self.tables))
+        return self._labelled
+
+    def partitions(self) -> list[pa.Array]:
+        """The trial ids of each partition, ``partition_trials`` at a time, in the order of their rows' ids (every
+        id of a trial's rows starts with ``<trial_id>:``), so the partitions' sorted outputs concatenate into one
+        sorted output."""
+        ids = sorted(self.tables["trials"].column("trial_id").to_pylist(), key=lambda t: t + ":")
+        n = self.partition_trials
+        return [pa.array(ids[i : i + n], pa.string()) for i in range(0, len(ids), n)]
+
+    def partition_tables(self, ids: pa.Array) -> dict[str, pa.Table]:
+        import pyarrow.compute as pc
+
+        if len(ids) == self.tables["trials"].num_rows:
+            return self.tables
+        return {k: t.filter(pc.is_in(t.column("trial_id"), value_set=ids)) for k, t in self.tables.items()}
+
+    def products(self, targets: str = DEFAULT_TARGETS) -> Products:
+        """Strict pairs, questions and approx-usable comparisons of every partition, merged."""
+        targets = TargetRule.parse(targets).name
+        if targets in self._products:
+            return self._products[targets]
+        parts = self.partitions()
+        with self.stages("label and pair"):
+            p = self._products_of(parts, targets)
+        self._products[targets] = p
+        give_back_memory()
+        return p
+
+    def _products_of(self, parts: list[pa.Array], targets: str) -> Products:
+        from tqdm.auto import tqdm
+
+        from .pairs.approx import labelled as approx_usable
+        from .pairs.comparisons import Corpus, Labelled, label_corpus
+        from .pairs.strict import build_pairs
+        from .questions import build_questions, filter_across_trials, keep_rows, kept_across_trials, row_keys
+
+        licenses = self.licenses()
+        strict_parts: dict[str, PackedTable] = {}
+        strict_keys: dict[str, list[dict]] = {}
+        strict_counts: dict[str, Counter] = {}
+        q_parts: list[pa.Table] = []
+        q_keys: list[dict] = []
+        q_counts: Counter = Counter()
+        merged = Labelled([], None)
+        usable: list[dict] = []
+        for ids in tqdm(parts, desc="label and pair", unit="partition", disable=not self.progress or len(parts) < 2):
+            t = self.partition_tables(ids)
+            lab = label_corpus(Corpus.from_tables(t))
+            merged.add(lab)
+            sp = build_pairs(t, licenses, lab.comparisons, strict_counts, lab.corpus, targets, dedupe=False)
+            for kind, table in sp.items():
+                strict_parts.setdefault(kind, PackedTable(table.schema)).append(table)
+                strict_keys.setdefault(kind, []).extend(row_keys(table, "pair_id"))
+            q = build_questions(t, lab.comparisons, licenses, q_counts, lab.corpus, across_trials=False)
+            q_parts.append(q)
+            q_keys.extend(row_keys(q, "question_id"))
+            usable.extend(approx_usable(lab.comparisons))
+            del t, lab, sp, q
+        strict = {}
+        for kind, packed in strict_parts.items():
+            keep = kept_across_trials(strict_keys.pop(kind), "pair_id", strict_counts[kind])
+            strict[kind] = PackedTable.of((keep_rows(t, keep, "pair_id") for t in packed), packed.schema)
+            strict_parts[kind] = None  # the unfiltered pieces go before the next kind is unpacked
+        questions = filter_across_trials(pa.concat_tables(q_parts), q_keys, "question_id", q_counts, one_source=True)
+        return Products(strict, strict_counts, questions, q_counts, merged, usable, len(parts))
+
+    def take_strict(self, targets: str = DEFAULT_TARGETS) -> dict[str, PackedTable]:
+        """kind -> strict pairs, for the one builder that writes them (forgotten here if ``release``)."""
+        p = self.products(targets)
+        out = dict(p.strict)
+        if self.release:
+            p.strict.clear()
+        return out
+
+    def take_questions(self, targets: str = DEFAULT_TARGETS) -> pa.Table:
+        """The questions, for the one builder that writes them (forgotten here if ``release``)."""
+        p = self.products(targets)
+        out = p.questions
+        if self.release:
+            p.questions = out.schema.empty_table()
+        return out
+
+    def approx_pairs(self, opts: BuildOptions):
+        """``approx`` and ``pathways`` before splitting (an :class:`~deepimagine_data.pairs.approx.ApproxResult`).
+
+        Anchors are filtered with the split assignment and exclusion lists of ``opts``, so the result depends on
+        them."""
+        if opts in self._approx:
+            return self._approx[opts]
+        from .pairs.approx import build_approx
+
+        if opts.approx is None:
+            raise ValueError("BuildOptions.approx is None: approximate pairs were not asked for")
+        require_embed()
+        usable = self.products(opts.targets).usable
+        with self.stages("approx and pathways"):
+            res = build_approx(
+                self.tables,
+                self.licenses(),
+                usable,
+                assign(self.tables["trials"], opts.cutoffs),
+                decontamination(opts).lists,
+                opts.approx,
+                opts.targets,
+            )
+        if self.release:
+            self._products[TargetRule.parse(opts.targets).name].usable.clear()
+        self._approx[opts] = res
+        give_back_memory()
+        return res
+
+    def comparison_funnel(self, name: str, targets: str = DEFAULT_TARGETS) -> Funnel:
+        """The steps every corpus shares: posted analyses -> comparisons -> known answers -> arms -> p/CI agree."""
+        f = Funnel(name)
+        for step, kept, dropped in self.products(targets).labelled.steps:
+            f.add(step, kept, dropped)
+        return f
+
+
+@lru_cache(maxsize=2)
+def context(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS) -> BuildContext:
+    """A shared context for callers outside a command (tests, notebooks, the lm-eval tasks' in-memory fallback);
+    a command makes its own :class:`BuildContext`."""
+    return BuildContext(strict, canonical_inputs(inputs))
+
+
+def context_for(opts: BuildOptions, ctx: BuildContext | None = None) -> BuildContext:
+    """``ctx`` if given (it must read ``opts``' inputs), else the shared context of ``opts``."""
+    if ctx is None:
+        return context(opts.strict, opts.inputs)
+    if (ctx.strict, ctx.inputs) != (opts.strict, opts.inputs):
+        raise ValueError(f"the build context reads {ctx.inputs} (strict={ctx.strict}), the options {opts.inputs}")
+    return ctx
+
+
+def assembled(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS):
+    """The build's inputs read, checked and merged (:class:`~deepimagine_data.inputs.Assembled`)."""
+    return context(strict, canonical_inputs(inputs)).assembled()
 
 
 def corpus(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS) -> tuple[dict[str, pa.Table], dict]:
     """(the six tables, the ingest reports by source or input) of the build's inputs."""
-    a = assembled(strict, canonical_inputs(inputs))
+    a = assembled(strict, inputs)
     return a.tables, a.reports
 
 
 def licenses(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS) -> dict[str, str]:
     """``source`` (and ``source|version``) -> the license of the rows (from the source registry, or the embedded
     data's own provenance)."""
-    return assembled(strict, canonical_inputs(inputs)).licenses()
-
-
-@lru_cache(maxsize=2)
-def _labelled(strict: bool, inputs: tuple[str, ...]):
-    from .pairs.comparisons import Corpus, label_corpus
-
-    tables, _ = corpus(strict, inputs)
-    return label_corpus(Corpus.from_tables(tables))
+    return assembled(strict, inputs).licenses()
 
 
 def labelled(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS):
-    """Every comparison of the corpus with its label, and the funnel steps that made them
+    """Every comparison of the corpus with its label and corpus
     (:class:`~deepimagine_data.pairs.comparisons.Labelled`)."""
-    return _labelled(strict, canonical_inputs(inputs))
+    return context(strict, canonical_inputs(inputs)).labelled()
 
 
 def comparisons(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS) -> list[dict]:
     return labelled(strict, inputs).comparisons
 
 
-@lru_cache(maxsize=2)
-def _strict(strict: bool, targets: str, inputs: tuple[str, ...]) -> tuple[dict[str, pa.Table], dict[str, Counter]]:
-    from .pairs.strict import build_pairs
-
-    tables, _ = corpus(strict, inputs)
-    counts: dict[str, Counter] = {}
-    lab = labelled(strict, inputs)
-    return build_pairs(tables, licenses(strict, inputs), lab.comparisons, counts, lab.corpus, targets), counts
-
-
 def strict_pairs(
     strict: bool = False, targets: str = DEFAULT_TARGETS, inputs: tuple[str, ...] = EMBEDDED_INPUTS
 ) -> dict[str, pa.Table]:
-    """kind -> all strict pairs (before splitting); cached, tables are immutable."""
-    return _strict(strict, TargetRule.parse(targets).name, canonical_inputs(inputs))[0]
+    """kind -> all strict pairs (before splitting), unpacked from the shared context."""
+    return {k: t.to_table() for k, t in context(strict, canonical_inputs(inputs)).products(targets).strict.items()}
 
 
 def strict_pair_counts(
     strict: bool = False, targets: str = DEFAULT_TARGETS, inputs: tuple[str, ...] = EMBEDDED_INPUTS
 ) -> dict[str, Counter]:
     """kind -> what building that kind dropped, by reason (after the comparisons' own funnel)."""
-    return _strict(strict, TargetRule.parse(targets).name, canonical_inputs(inputs))[1]
-
-
-@lru_cache(maxsize=2)
-def _questions(strict: bool, inputs: tuple[str, ...]) -> tuple[pa.Table, Counter]:
-    from .questions import build_questions
-
-    tables, _ = corpus(strict, inputs)
-    counts: Counter = Counter()
-    lab = labelled(strict, inputs)
-    return build_questions(tables, lab.comparisons, licenses(strict, inputs), counts, lab.corpus), counts
+    return context(strict, canonical_inputs(inputs)).products(targets).strict_counts
 
 
 def questions(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS) -> pa.Table:
-    return _questions(strict, canonical_inputs(inputs))[0]
+    return context(strict, canonical_inputs(inputs)).products().questions
 
 
 def question_counts(strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS) -> Counter:
-    return _questions(strict, canonical_inputs(inputs))[1]
+    return context(strict, canonical_inputs(inputs)).products().question_counts
 
 
 EMBED_MISSING = (
@@ -189,29 +419,9 @@ def require_embed() -> None:
         raise RuntimeError(f"{EMBED_MISSING}; missing: {', '.join(missing)}")
 
 
-@lru_cache(maxsize=2)
-def approx_pairs(opts: BuildOptions):
-    """``approx`` and ``pathways`` before splitting (an :class:`~deepimagine_data.pairs.approx.ApproxResult`).
-
-    Anchors are filtered with the split assignment and exclusion lists of ``opts``, so the result depends on them.
-    """
-    from .pairs.approx import build_approx
-
-    if opts.approx is None:
-        raise ValueError("BuildOptions.approx is None: approximate pairs were not asked for")
-    require_embed()
-    tables, _ = corpus(opts.strict, opts.inputs)
-    assignment = assign(tables["trials"], opts.cutoffs)
-    deco = decontamination(opts)
-    return build_approx(
-        tables,
-        licenses(opts.strict, opts.inputs),
-        comparisons(opts.strict, opts.inputs),
-        assignment,
-        deco.lists,
-        opts.approx,
-        opts.targets,
-    )
+def approx_pairs(opts: BuildOptions, ctx: BuildContext | None = None):
+    """``approx`` and ``pathways`` before splitting (:meth:`BuildContext.approx_pairs`)."""
+    return context_for(opts, ctx).approx_pairs(opts)
 
 
 @lru_cache(maxsize=8)
@@ -250,31 +460,44 @@ def decontamination(opts: BuildOptions) -> Decontamination:
 
 
 def split_all(
-    configs: dict[str, pa.Table], opts: BuildOptions
-) -> tuple[dict[str, dict[str, pa.Table]], SplitAssignment, Decontamination, dict[str, dict[str, int]]]:
-    """config -> split -> table, the assignment, the exclusion lists and the rows removed per config and list."""
-    tables, _ = corpus(opts.strict, opts.inputs)
-    assignment = assign(tables["trials"], opts.cutoffs)
+    configs: dict, opts: BuildOptions, ctx: BuildContext | None = None
+) -> tuple[dict[str, dict], SplitAssignment, Decontamination, dict[str, dict[str, int]]]:
+    """config -> split -> table, the assignment, the exclusion lists and the rows removed per config and list
+    (``configs`` is emptied). A ``PackedTable`` config is split piece by piece into packed splits."""
+    assignment = assign(context_for(opts, ctx).tables["trials"], opts.cutoffs)
     deco = decontamination(opts)
     out, removed = {}, {}
-    for cfg, t in configs.items():
-        if "results_first_posted_date" in t.column_names:
-            # the date the split is made on: the earliest any source gives for the registry trial (a CliniFact
-            # row of a trial AACT also holds carries AACT's date, not null)
-            dates = [assignment.date[assignment.key[tid]] for tid in t.column("trial_id").to_pylist()]
-            i = t.schema.get_field_index("results_first_posted_date")
-            t = t.set_column(i, t.schema.field(i), pa.array(dates, pa.date32()))
-        out[cfg], rem = split_table(t, assignment, deco.lists)
-        removed[cfg] = dict(rem)
+    for cfg in list(configs):
+        # taken out of ``configs`` one at a time, so a config's rows are not held twice for longer than its split
+        t = configs.pop(cfg)
+        packed = isinstance(t, PackedTable)
+        by_split: dict = {}
+        rem: Counter = Counter()
+        for piece in pieces_of(t):
+            if "results_first_posted_date" in piece.column_names:
+                # the date the split is made on: the earliest any source gives for the registry trial (a CliniFact
+                # row of a trial AACT also holds carries AACT's date, not null)
+                dates = [assignment.date[assignment.key[tid]] for tid in piece.column("trial_id").to_pylist()]
+                i = piece.schema.get_field_index("results_first_posted_date")
+                piece = piece.set_column(i, piece.schema.field(i), pa.array(dates, pa.date32()))
+            parts, r = split_table(piece, assignment, deco.lists)
+            rem.update(r)
+            for s, part in parts.items():
+                if not packed:
+                    by_split[s] = part
+                else:
+                    by_split.setdefault(s, PackedTable(part.schema)).append(part)
+        if packed and not by_split:
+            by_split = {s: PackedTable(t.schema) for s in ("train", "validation", "test")}
+        out[cfg], removed[cfg] = by_split, dict(rem)
     return out, assignment, deco, removed
 
 
-def comparison_funnel(name: str, strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS) -> Funnel:
+def comparison_funnel(
+    name: str, strict: bool = False, inputs: tuple[str, ...] = EMBEDDED_INPUTS, targets: str = DEFAULT_TARGETS
+) -> Funnel:
     """The steps every corpus shares: posted analyses -> comparisons -> known answers -> arms -> p/CI agree."""
-    f = Funnel(name)
-    for step, kept, dropped in labelled(strict, inputs).steps:
-        f.add(step, kept, dropped)
-    return f
+    return context(strict, canonical_inputs(inputs)).comparison_funnel(name, targets)
 
 
 def add_split_steps(f: Funnel, tables: dict[str, dict[str, pa.Table]], removed: dict[str, dict[str, int]]) -> None:

@@ -168,10 +168,12 @@ def build_questions(
     licenses: dict[str, str] | None = None,
     counts: Counter | None = None,
     corpus: Corpus | None = None,
+    across_trials: bool = True,
 ) -> pa.Table:
     """One table of questions (schema ``QUESTIONS``) from the comparisons, sorted by ``question_id``; ``counts``
     receives the comparisons and questions dropped at this step, by reason; ``corpus`` is ``tables`` indexed once
-    already."""
+    already. ``across_trials=False`` leaves out the two filters that look across trials (one source per NCT id,
+    repeated prompts): a partitioned build applies them over all partitions (:func:`filter_across_trials`)."""
     c = corpus if corpus is not None else Corpus.from_tables(tables)
     licenses = licenses or {}
     counts = counts if counts is not None else Counter()
@@ -283,8 +285,9 @@ def build_questions(
                 question=question,
             ).strip()
             rows.append(row)
-    rows = one_source_per_trial(rows, counts)
-    rows = dedupe_prompts(rows, "question_id", counts)
+    if across_trials:
+        rows = one_source_per_trial(rows, counts)
+        rows = dedupe_prompts(rows, "question_id", counts)
     rows.sort(key=lambda r: r["question_id"])
     return pa.Table.from_pylist(rows, schema=QUESTIONS)
 
@@ -335,6 +338,47 @@ def dedupe_prompts(rows: list[dict], id_column: str, counts: Counter) -> list[di
         counts["repeated_prompt"] += len(group) - 1
         out.append(group[0])
     return out
+
+
+def row_keys(table: pa.Table, id_column: str, batch: int = 65_536) -> list[dict]:
+    """What :func:`one_source_per_trial` and :func:`dedupe_prompts` read of each row, with the prompt and options
+    as one 16-byte digest: a partitioned build keeps these for every row instead of the rows' text."""
+    import hashlib
+
+    cols = [id_column, "prompt", "options", "answer_index"]
+    extra = [c for c in ("nct_id", "source") if c in table.column_names]
+    out = []
+    for b in table.select(cols + extra).to_batches(batch):
+        for r in b.to_pylist():
+            h = hashlib.blake2b(r.pop("prompt").encode(), digest_size=16)
+            for o in r.pop("options"):
+                h.update(b"\x00" + o.encode())
+            out.append({**r, "prompt": h.digest(), "options": ()})
+    return out
+
+
+def kept_across_trials(keys: list[dict], id_column: str, counts: Counter, one_source: bool = False) -> set[str]:
+    """The ids :func:`one_source_per_trial` (where ``one_source``) and :func:`dedupe_prompts` keep, judged on
+    :func:`row_keys` of every partition's rows."""
+    kept = one_source_per_trial(keys, counts) if one_source else keys
+    return {r[id_column] for r in dedupe_prompts(kept, id_column, counts)}
+
+
+def keep_rows(table: pa.Table, keep: set[str], id_column: str) -> pa.Table:
+    """The rows of ``table`` whose id is in ``keep``, in their order."""
+    ids = table.column(id_column).to_pylist()
+    if all(i in keep for i in ids):
+        return table
+    return table.filter(pa.array([i in keep for i in ids], pa.bool_()))
+
+
+def filter_across_trials(
+    table: pa.Table, keys: list[dict], id_column: str, counts: Counter, one_source: bool = False
+) -> pa.Table:
+    """``table`` (the partitions' rows concatenated in id order) less what :func:`one_source_per_trial` (where
+    ``one_source``) and :func:`dedupe_prompts` drop, judged on :func:`row_keys`; the row order is kept, so the
+    result equals one unpartitioned build's."""
+    return keep_rows(table, kept_across_trials(keys, id_column, counts, one_source), id_column)
 
 
 def cap_per_trial(table: pa.Table, max_per_trial: int | None) -> tuple[pa.Table, Counter]:

@@ -78,17 +78,21 @@ def check_unique(tables: dict[str, pa.Table]) -> None:
             raise RecordError(str(dup), key, f"duplicate {key} in table {name}", "duplicate")
 
 
+PARQUET_OPTIONS = dict(
+    compression="zstd", compression_level=9, write_statistics=True, store_schema=True, use_dictionary=True
+)
+
+
 def write_parquet(table: pa.Table, path: Path) -> None:
     """Same table -> same bytes: fixed compression, no pandas metadata, one row group per 64k rows.
 
     An empty table is written with no row group at all: datasets' parquet reader sizes its batches from the first
     row group, and an empty one (0 rows) makes ``load_dataset`` fail on the whole config ("BatchSize must be
     greater than 0"), which a small build (a few trials, all in one split) meets."""
-    opts = dict(compression="zstd", compression_level=9, write_statistics=True, store_schema=True, use_dictionary=True)
     if table.num_rows == 0:
-        pq.ParquetWriter(path, table.schema, **opts).close()
+        pq.ParquetWriter(path, table.schema, **PARQUET_OPTIONS).close()
         return
-    pq.write_table(table, path, row_group_size=65_536, **opts)
+    pq.write_table(table, path, row_group_size=ROW_GROUP, **PARQUET_OPTIONS)
 
 
 def write_tables(tables: dict[str, pa.Table], out_dir: str | os.PathLike) -> dict[str, Path]:
@@ -144,15 +148,158 @@ def collect(studies: Iterator[StudyRows], report: IngestReport, strict: bool = F
     return ts.to_arrow()
 
 
-def table_fingerprint(tables: dict[str, pa.Table]) -> str:
-    """sha256 over the tables' contents (Arrow IPC bytes in table order): same rows, same fingerprint."""
+# Rows per Parquet row group, and per Arrow batch of a fingerprint: a table streamed in pieces is cut at the same
+# rows as the whole table, so both give the same bytes.
+ROW_GROUP = 65_536
+
+
+def rechunk(pieces: Iterable[pa.Table], size: int | None = None) -> Iterator[pa.Table]:
+    """The rows of ``pieces`` in order, as tables of exactly ``size`` rows (default :data:`ROW_GROUP`; the last one
+    shorter), each one chunk."""
+    size = size or ROW_GROUP
+    buf: list[pa.Table] = []
+    n = 0
+    for t in pieces:
+        while t.num_rows:
+            take = t.slice(0, size - n)
+            buf.append(take)
+            n += take.num_rows
+            t = t.slice(take.num_rows)
+            if n == size:
+                yield fresh_table(buf)
+                buf, n = [], 0
+    if n:
+        yield fresh_table(buf)
+
+
+def fresh_table(parts: list[pa.Table]) -> pa.Table:
+    """One table of new, unsliced arrays: serialized, a slice can differ from a copy of the same rows."""
+    t = pa.concat_tables(parts)
+    return pa.Table.from_arrays([pa.concat_arrays(c.chunks) for c in t.columns], schema=t.schema)
+
+
+class TableDigest:
+    """sha256 of a table's rows as an Arrow IPC stream in batches of :data:`ROW_GROUP` rows, fed batch by batch."""
+
+    def __init__(self, schema: pa.Schema):
+        import hashlib
+
+        self.h = hashlib.sha256()
+        self._sink = pa.PythonFile(_HashWriter(self.h), mode="w")
+        self._w = pa.ipc.new_stream(self._sink, schema)
+
+    def update(self, chunk: pa.Table) -> None:
+        for b in chunk.to_batches():
+            self._w.write_batch(b)
+
+    def digest(self) -> bytes:
+        self._w.close()
+        return self.h.digest()
+
+
+def combine_digests(digests: dict[str, bytes]) -> str:
     import hashlib
 
     h = hashlib.sha256()
-    for name in sorted(tables):
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, tables[name].schema) as w:
-            w.write_table(tables[name].combine_chunks())
+    for name in sorted(digests):
         h.update(name.encode())
-        h.update(sink.getvalue().to_pybytes())
+        h.update(digests[name])
     return h.hexdigest()
+
+
+def table_fingerprint(tables: dict[str, pa.Table]) -> str:
+    """sha256 over the tables' contents (name, then the rows as Arrow IPC in batches of :data:`ROW_GROUP`): same
+    rows, same fingerprint, whether a table is whole or streamed in pieces (:class:`PackedTable`)."""
+    digests = {}
+    for name, t in tables.items():
+        d = TableDigest(t.schema)
+        for chunk in rechunk([t]):
+            d.update(chunk)
+        digests[name] = d.digest()
+    return combine_digests(digests)
+
+
+class PackedTable:
+    """Rows kept as zstd-compressed Arrow IPC pieces (a partition each) and unpacked one piece at a time: a build
+    holds a corpus at a fraction of its size and never a whole config unpacked.
+
+    >>> t = PackedTable(pa.schema([("x", pa.int64())]))
+    >>> t.append(pa.table({"x": [1, 2]})); t.append(pa.table({"x": [3]})); t.num_rows
+    3
+    >>> t.to_table().column("x").to_pylist()
+    [1, 2, 3]
+    """
+
+    def __init__(self, schema: pa.Schema):
+        self.schema = schema
+        self.pieces: list[pa.Buffer] = []
+        self.num_rows = 0
+
+    @classmethod
+    def of(cls, pieces: Iterable[pa.Table], schema: pa.Schema) -> PackedTable:
+        out = cls(schema)
+        for t in pieces:
+            out.append(t)
+        return out
+
+    def append(self, t: pa.Table) -> None:
+        if t.num_rows == 0:
+            return
+        if t.schema != self.schema:
+            raise ValueError(f"piece schema differs from the table's: {t.schema} != {self.schema}")
+        sink = pa.BufferOutputStream()
+        opts = pa.ipc.IpcWriteOptions(compression="zstd")
+        with pa.ipc.new_file(sink, self.schema, options=opts) as w:
+            w.write_table(t)
+        self.pieces.append(sink.getvalue())
+        self.num_rows += t.num_rows
+
+    def __iter__(self) -> Iterator[pa.Table]:
+        for buf in self.pieces:
+            yield pa.ipc.open_file(buf).read_all()
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the rows unpacked (what ``pa.Table.nbytes`` would say), summed piece by piece."""
+        return sum(t.nbytes for t in self)
+
+    @property
+    def column_names(self) -> list[str]:
+        return self.schema.names
+
+    def select(self, columns: list[str]) -> pa.Table:
+        """Some columns of every row, unpacked (the small ones a card reads)."""
+        return pa.concat_tables([t.select(columns) for t in self] or [self.schema.empty_table().select(columns)])
+
+    def column(self, name: str) -> pa.ChunkedArray:
+        return self.select([name]).column(name)
+
+    def to_table(self) -> pa.Table:
+        return pa.concat_tables(list(self) or [self.schema.empty_table()])
+
+
+def unpacked(t: pa.Table | PackedTable) -> pa.Table:
+    return t.to_table() if isinstance(t, PackedTable) else t
+
+
+def pieces_of(t: pa.Table | PackedTable) -> Iterable[pa.Table]:
+    return t if isinstance(t, PackedTable) else [t]
+
+
+class _HashWriter:
+    """A write-only file object that feeds what is written to a hash."""
+
+    closed = False
+
+    def __init__(self, h):
+        self.h = h
+
+    def write(self, b) -> int:
+        self.h.update(b)
+        return len(b)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,17 +17,24 @@ from deepimagine_data.schema import TABLES
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, str]:
+def built(tmp_path_factory) -> tuple[Path, str, Path]:
     out = tmp_path_factory.mktemp("hub")
     exe = Path(sys.executable).with_name("deepimagine")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "deepimagine_data.cli"]
-    res = subprocess.run([*cmd, "build", "--out", str(out)], capture_output=True, text=True, timeout=600)
+    # partitions of 700 trials here; test_rebuild_of_pairs_and_bench_is_byte_identical writes with the default size
+    timings = tmp_path_factory.mktemp("timings") / "build.json"
+    res = subprocess.run(
+        [*cmd, "build", "--out", str(out), "--partition-trials", "700", "--timings", str(timings)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert res.returncode == 0, res.stderr
-    return out, res.stdout
+    return out, res.stdout, timings
 
 
 def test_build_reports_real_counts(built):
-    out, stdout = built
+    out, stdout, _ = built
     assert "deepimagine/trials" in stdout
     # the printed summary line carries the two figures the issue asks for
     line = next(ln for ln in stdout.splitlines() if ln.startswith("studies with posted results"))
@@ -39,7 +47,7 @@ def test_build_reports_real_counts(built):
 def test_hub_layout_loads_offline(built, monkeypatch):
     from datasets import load_dataset
 
-    out, _ = built
+    out, _, _ = built
     monkeypatch.chdir(out)
     ds = load_dataset("deepimagine/trials", "trials", split="train")
     raw = pq.read_table(out / "deepimagine" / "trials" / "trials" / "train-00000-of-00001.parquet")
@@ -58,7 +66,7 @@ def test_hub_layout_loads_offline(built, monkeypatch):
 def test_card_lists_configs_and_counts(built):
     import yaml
 
-    out, _ = built
+    out, _, _ = built
     text = (out / "deepimagine" / "trials" / "README.md").read_text()
     front = yaml.safe_load(text.split("---")[1])
     assert [c["config_name"] for c in front["configs"]] == list(TABLES)
@@ -72,7 +80,7 @@ def test_card_lists_configs_and_counts(built):
 def test_rebuild_is_byte_identical(built, tmp_path):
     from deepimagine_data.builders import trials
 
-    out, _ = built
+    out, _, _ = built
     folder, _, _ = trials.write(tmp_path)
     assert folder_fingerprint(folder) == folder_fingerprint(out / "deepimagine" / "trials")
 
@@ -95,7 +103,7 @@ def _front(folder: Path) -> dict:
 def test_pairs_and_bench_load_offline(built, monkeypatch):
     from datasets import load_dataset
 
-    out, stdout = built
+    out, stdout, _ = built
     assert "deepimagine/pairs" in stdout and "deepimagine/bench" in stdout
     monkeypatch.chdir(out)
     arm = load_dataset("deepimagine/pairs", "strict_arm")
@@ -122,7 +130,7 @@ def test_pairs_and_bench_load_offline(built, monkeypatch):
 
 
 def test_cards_show_real_figures(built):
-    out, _ = built
+    out, _, _ = built
     pairs_configs = ["strict_arm", "strict_dose", "strict_outcome", "approx", "pathways"]
     for name, configs in (("pairs", pairs_configs), ("bench", ["questions"])):
         folder = out / "deepimagine" / name
@@ -167,7 +175,7 @@ def test_cards_show_real_figures(built):
 def test_rebuild_of_pairs_and_bench_is_byte_identical(built, tmp_path):
     from deepimagine_data.builders import bench, pairs
 
-    out, _ = built
+    out, _, _ = built
     for mod, name in ((pairs, "pairs"), (bench, "bench")):
         folder, _, _ = mod.write(tmp_path)
         assert folder_fingerprint(folder) == folder_fingerprint(out / "deepimagine" / name), name
@@ -194,3 +202,25 @@ def test_readme_shows_the_label_rules_the_cards_print():
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert LABEL_RULES in readme
+
+
+def test_build_timings_name_every_stage(built):
+    """``--timings`` records each stage's seconds and peak memory, and the rows the build wrote."""
+    out, stdout, timings = built
+    rec = json.loads(timings.read_text())
+    assert list(rec["stages"]) == [
+        "read inputs",
+        "write trials",
+        "label and pair",
+        "approx and pathways",
+        "split and write pairs",
+        "split and write bench",
+    ]
+    assert all(v >= 0 for v in rec["stages"].values()) and rec["seconds"] >= sum(rec["stages"].values()) * 0.9
+    assert rec["partitions"] == -(-6_869 // 700)
+    peaks = [r["peak_rss"] for r in rec["stage_rows"]]
+    assert peaks == sorted(peaks) and rec["peak_rss_bytes"] >= peaks[-1] > 100 * 2**20
+    # the rows it wrote are the ones the build printed and the card counts
+    line = next(ln for ln in stdout.splitlines() if ln.startswith("strict_arm "))
+    assert [int(x.replace(",", "")) for x in line.split()[1:]] == list(rec["rows"]["strict_arm"].values())
+    assert sum(rec["rows"]["bench:questions"].values()) > 2_000

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -596,6 +596,40 @@ def labelled(comparisons: list[dict]) -> list[dict]:
     return out
 
 
+class _Batches:
+    """Rows turned into Arrow every ``size`` rows; :meth:`table` drops repeated prompts (as
+    :func:`~deepimagine_data.questions.dedupe_prompts` would on the rows) and sorts by id."""
+
+    def __init__(self, schema: pa.Schema, id_column: str, size: int = 512):
+        self.schema, self.id_column, self.size = schema, id_column, size
+        self.rows: list[dict] = []
+        self.parts: list[pa.Table] = []
+        self.keys: list[dict] = []
+
+    def add(self, row: dict) -> None:
+        self.rows.append(row)
+        if len(self.rows) >= self.size:
+            self._flush()
+
+    def _flush(self) -> None:
+        from ..questions import row_keys
+
+        if self.rows:
+            t = pa.Table.from_pylist(self.rows, schema=self.schema)
+            self.keys.extend(row_keys(t, self.id_column))
+            self.parts.append(t)
+            self.rows = []
+
+    def table(self, dropped: Counter) -> pa.Table:
+        from ..questions import keep_rows, kept_across_trials
+
+        self._flush()
+        keep = kept_across_trials(self.keys, self.id_column, dropped)
+        t = pa.concat_tables([keep_rows(p, keep, self.id_column) for p in self.parts] or [self.schema.empty_table()])
+        self.parts = []
+        return t.sort_by(self.id_column)
+
+
 def build_approx(
     tables: Mapping[str, pa.Table],
     licenses: Mapping[str, str],
@@ -626,7 +660,9 @@ def build_approx(
     sides = _Sides(SideIndex(tables))
     rows = _Rows(trials, outcomes, dict(licenses), retrieval, assignment, TargetRule.parse(targets))
 
-    approx_rows, pathway_rows = [], []
+    # rows become Arrow a batch at a time (a pathway row's text is tens of kB; as Python strings a whole build's
+    # rows would cost several times their Arrow size), with the keys the repeated-prompt filter reads
+    batches = {"approx": _Batches(APPROX, "pair_id"), "pathways": _Batches(PATHWAYS, "pathway_id")}
     targets = without = 0
     for tid in tqdm(sorted(retrieval.neighbours), desc="approx pairs", unit="trial", disable=not options.progress):
         neigh = retrieval.neighbours[tid]
@@ -646,25 +682,16 @@ def build_approx(
                 without += 1
                 continue
             for r, cand in enumerate(cands[: options.approx_anchors], start=1):
-                approx_rows.append(approx_row(rows, target, cand, r, options.order))
+                batches["approx"].add(approx_row(rows, target, cand, r, options.order))
             if not first_done:
                 # one pathway target per trial: the walks of one trial's outcomes would share anchors and steps
                 first_done = True
                 for r, cand in enumerate(cands[: options.pathway_anchors], start=1):
-                    pathway_rows.append(pathway_row(rows, target, cand, r, options.order))
+                    batches["pathways"].add(pathway_row(rows, target, cand, r, options.order))
     from collections import Counter
 
-    from ..questions import dedupe_prompts
-
     dropped = {"approx": Counter(), "pathways": Counter()}
-    approx_rows = dedupe_prompts(approx_rows, "pair_id", dropped["approx"])
-    pathway_rows = dedupe_prompts(pathway_rows, "pathway_id", dropped["pathways"])
-    approx_rows.sort(key=lambda r: r["pair_id"])
-    pathway_rows.sort(key=lambda r: r["pathway_id"])
-    out = {
-        "approx": pa.Table.from_pylist(approx_rows, schema=APPROX),
-        "pathways": pa.Table.from_pylist(pathway_rows, schema=PATHWAYS),
-    }
+    out = {name: b.table(dropped[name]) for name, b in batches.items()}
     return ApproxResult(out, retrieval, options, targets, without, dropped)
 
 

@@ -80,6 +80,23 @@ class Corpus:
     links: dict = field(default_factory=dict)  # result group_id -> arms.ArmLink (its protocol arm, or none)
     # trial_id -> agents given at two or more non-zero doses (a dose-ranging trial of that agent)
     dose_ranging: dict[str, set[str]] = field(default_factory=dict)
+    # outcome_id -> its polarity: it depends on the outcome alone, and an outcome has many comparisons
+    polarities: dict[str, L.Polarity] = field(default_factory=dict)
+
+    values: dict[str, L.ArmValue | None] = field(default_factory=dict)  # group_id -> its arm_value
+
+    def value(self, group_id: str) -> L.ArmValue | None:
+        """The group's single per-arm value (:func:`arm_value`), read once."""
+        if group_id not in self.values:
+            self.values[group_id] = arm_value(self.measurements.get(group_id, []))
+        return self.values[group_id]
+
+    def polarity(self, outcome_id: str) -> L.Polarity:
+        pol = self.polarities.get(outcome_id)
+        if pol is None:
+            o = self.outcomes[outcome_id]
+            pol = self.polarities[outcome_id] = L.outcome_polarity(o["title"], o["description"])
+        return pol
 
     @classmethod
     def from_tables(cls, tables: dict[str, pa.Table]) -> Corpus:
@@ -100,6 +117,7 @@ class Corpus:
             interventions[r["trial_id"]].append(r)
         by_id = {a["group_id"]: a for rows in protocol.values() for a in rows}
         groups, by_outcome, links = {}, defaultdict(list), {}
+        stripped: dict[tuple[str, str | None], str | None] = {}  # a group's text recurs on every outcome
         for outcome_id in sorted(result_groups):
             rows = result_groups[outcome_id]
             tid = rows[0]["trial_id"]
@@ -109,7 +127,10 @@ class Corpus:
                 g = dict(r)
                 # the registry appends every intervention's description to every result group; shown as the
                 # group's own text it gives an arm a schedule it does not receive (NCT00002525)
-                g["description"] = strip_intervention_lines(r["description"], appended)
+                key = (tid, r["description"])
+                if key not in stripped:
+                    stripped[key] = strip_intervention_lines(r["description"], appended)
+                g["description"] = stripped[key]
                 lk = linked[g["group_id"]]
                 links[g["group_id"]] = lk
                 arm = by_id.get(lk.arm_id) if lk.arm_id is not None else None
@@ -304,8 +325,8 @@ def comparison(
 
     o = c.outcomes[outcome_id]
     ga, gb = c.groups[a], c.groups[b]
-    va, vb = arm_value(c.measurements.get(a, [])), arm_value(c.measurements.get(b, []))
-    pol = L.outcome_polarity(o["title"], o["description"])
+    va, vb = c.value(a), c.value(b)
+    pol = c.polarity(outcome_id)
     rec: dict = {
         "comparison_id": f"{outcome_id}:{ga['code']}|{gb['code']}",
         "trial_id": o["trial_id"],
@@ -547,11 +568,43 @@ def _compatible(recs: list[dict]) -> bool:
 @dataclass
 class Labelled:
     """Every comparison of a corpus, what the steps that made them kept and dropped, and the corpus itself (the
-    pairs and the questions are built from it too)."""
+    pairs and the questions are built from it too).
+
+    ``tallies`` holds the funnel's numbers (``analyses``, ``posted``, ``computed``, ``merged``) and ``drops`` its
+    reasons by step, so that the labelled parts of a partitioned build add up (:meth:`merge`) to the funnel of one
+    build over all trials."""
 
     comparisons: list[dict]
-    steps: list[tuple[str, int, Counter]]  # (step, kept, dropped by reason)
-    corpus: Corpus
+    corpus: Corpus | None
+    tallies: Counter = field(default_factory=Counter)
+    drops: dict[str, Counter] = field(default_factory=dict)
+
+    @property
+    def steps(self) -> list[tuple[str, int, Counter]]:
+        """(step, kept, dropped by reason): analyses -> two-group comparisons -> known answers -> arms -> p/CI."""
+        t, d = self.tallies, self.drops
+        get = lambda k: d.get(k, Counter())  # noqa: E731
+        n_comps = t["posted"] + t["computed"]
+        n_known = n_comps - sum(get("label_unknown").values())
+        n_arms = n_known - sum(get("not_two_arms").values())
+        return [
+            ("posted analyses of two groups", t["analyses"] - sum(get("analysis").values()), get("analysis")),
+            (
+                f"comparisons ({t['posted']:,} posted + {t['computed']:,} per-arm; "
+                f"{t['merged']:,} agreeing analyses merged)",
+                n_comps,
+                get("pair"),
+            ),
+            ("answer known from the record", n_known, get("label_unknown")),
+            ("two protocol arms (or dose cohorts of one arm)", n_arms, get("not_two_arms")),
+            ("p-value and CI agree", n_arms - sum(get("p_and_ci_disagree").values()), get("p_and_ci_disagree")),
+        ]
+
+    def add(self, other: Labelled) -> None:
+        """Add ``other``'s tallies and drops (a later partition's); its comparisons are not kept."""
+        self.tallies.update(other.tallies)
+        for step, c in other.drops.items():
+            self.drops.setdefault(step, Counter()).update(c)
 
 
 def posted_comparisons(c: Corpus, counts: Counter | None = None) -> list[dict]:
@@ -599,9 +652,13 @@ def computed_comparisons(c: Corpus) -> list[dict]:
     }
     out = []
     for outcome_id in sorted(c.groups_by_outcome):
-        gids = [g for g in c.groups_by_outcome[outcome_id] if arm_value(c.measurements.get(g, []))]
+        gids = [g for g in c.groups_by_outcome[outcome_id] if c.value(g)]
         for g1, g2 in itertools.combinations(sorted(gids), 2):
             if (outcome_id, frozenset((g1, g2))) in have:
+                continue
+            v1, v2 = c.value(g1), c.value(g2)
+            if v1.param_type != v2.param_type or L.compare_arms(v1, v2) is None:
+                # no test applies, whichever group is the reference: the comparison would have no label
                 continue
             a, b, src = roles(c, g1, g2)
             rec = comparison(c, outcome_id, a, b, src, None, 0)
@@ -614,34 +671,26 @@ def label_corpus(c: Corpus) -> Labelled:
     """Every labelled comparison of ``c`` (posted analyses first, then per-arm tests) and the funnel of the
     steps: analyses -> two-group comparisons -> comparisons with a known answer -> arm comparisons -> p/CI agree,
     each step's drops being :func:`exclusion`'s reasons (dose cohorts of one arm kept: ``strict_dose`` keeps them)."""
-    n_analyses = sum(len(v) for v in c.analyses.values())
     drops: Counter = Counter()
     posted = posted_comparisons(c, drops)
     computed = computed_comparisons(c)
     comps = posted + computed
-    analysis_drops = Counter({k: v for k, v in drops.items() if k.startswith("analysis_")})
-    pair_drops = Counter({"analyses_disagree": drops["analyses_disagree"]}) if drops["analyses_disagree"] else Counter()
     by_step: dict[str, Counter] = defaultdict(Counter)
+    by_step["analysis"] = Counter({k: v for k, v in drops.items() if k.startswith("analysis_")})
+    if drops["analyses_disagree"]:
+        by_step["pair"] = Counter({"analyses_disagree": drops["analyses_disagree"]})
     for r in comps:
         why = exclusion(r, dose_cohorts_ok=True)
         if why is not None:
             step, _, reason = why.partition(":")
             by_step[step][reason or step] += 1
-    n_known = len(comps) - sum(by_step["label_unknown"].values())
-    n_arms = n_known - sum(by_step["not_two_arms"].values())
-    steps = [
-        ("posted analyses of two groups", n_analyses - sum(analysis_drops.values()), analysis_drops),
-        (
-            f"comparisons ({len(posted):,} posted + {len(computed):,} per-arm; "
-            f"{drops['several_analyses_merged']:,} agreeing analyses merged)",
-            len(comps),
-            pair_drops,
-        ),
-        ("answer known from the record", n_known, by_step["label_unknown"]),
-        ("two protocol arms (or dose cohorts of one arm)", n_arms, by_step["not_two_arms"]),
-        ("p-value and CI agree", n_arms - sum(by_step["p_and_ci_disagree"].values()), by_step["p_and_ci_disagree"]),
-    ]
-    return Labelled(comps, steps, c)
+    tallies = Counter(
+        analyses=sum(len(v) for v in c.analyses.values()),
+        posted=len(posted),
+        computed=len(computed),
+        merged=drops["several_analyses_merged"],
+    )
+    return Labelled(comps, c, tallies, dict(by_step))
 
 
 def all_comparisons(c: Corpus) -> list[dict]:

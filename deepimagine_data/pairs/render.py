@@ -196,6 +196,7 @@ def arm_pair_blocks(rec: dict) -> tuple[str, str]:
 _TILDE = re.compile(r"\s*(?:~(?!(?<=[\s(]~) ?\d)|\n)\s*")
 
 
+@lru_cache(maxsize=16_384)  # a trial's arm and outcome texts recur in every pair of the trial
 def clean_text(s: str | None) -> str:
     """Registry text on one line: AACT's ``~`` line breaks become sentence breaks (a period where the line had no
     closing punctuation), whitespace collapsed.
@@ -255,8 +256,11 @@ def strip_intervention_lines(desc: str | None, interventions: list[tuple[str, st
         if name and text and f"{name.lower()}:" in low:  # the cheap test first: most groups append nothing
             pat = r"(?:^|(?<=[~\n]))\s*" + re.escape(f"{name}: {text.strip()}") + r"\s*(?=[~\n]|$)"
             out = re.sub(pat, "", out, flags=re.IGNORECASE)
-    out = re.sub(r"[~\n]\s*(?=[~\n]|$)", "", out).strip("~\n ")
+    out = _EMPTY_LINES.sub("", out).strip("~\n ")
     return out or desc
+
+
+_EMPTY_LINES = re.compile(r"[~\n]\s*(?=[~\n]|$)")
 
 
 def outcome_block(o: dict) -> str:
@@ -404,9 +408,12 @@ def text_fields(
     """``prompt``/``completion`` (TRL prompt-completion), ``messages`` (conversational), the target rule and the
     template's version and hash; the completion is ``reasoning`` (facts of the prompt only) and the decision line."""
     rule = TargetRule.parse(targets)
-    completion = completion_template.substitute(
-        reasoning=reasoning, decision=rule.line(len(row["options"]), row["answer_index"])
-    ).strip()
+    completion = ""
+    # no question for this answer (answer_index None): the caller counts the row out, there is nothing to complete
+    if row["answer_index"] is not None:
+        completion = completion_template.substitute(
+            reasoning=reasoning, decision=rule.line(len(row["options"]), row["answer_index"])
+        ).strip()
     return {
         "prompt": prompt,
         "completion": completion,

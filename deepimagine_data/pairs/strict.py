@@ -277,6 +277,7 @@ def build_pairs(
     counts: dict[str, Counter] | None = None,
     corpus: Corpus | None = None,
     targets: TargetRule | str | None = None,
+    dedupe: bool = True,
 ) -> dict[str, pa.Table]:
     """kind -> table of pairs (schema ``PAIRS``), rows sorted by ``pair_id``.
 
@@ -285,6 +286,8 @@ def build_pairs(
     goes to ``strict_dose`` only. ``counts`` (kind -> Counter) receives what each kind dropped by reason;
     ``corpus`` is ``tables`` indexed once already (:class:`~deepimagine_data.pairs.comparisons.Labelled`);
     ``targets`` is the decision-line rule of the completions (:class:`~deepimagine_data.pairs.render.TargetRule`).
+    ``dedupe=False`` leaves repeated prompts in: a partitioned build removes them across all partitions at the end
+    (:func:`~deepimagine_data.questions.filter_across_trials`).
     """
     targets = TargetRule.parse(targets)
     c = corpus if corpus is not None else Corpus.from_tables(tables)
@@ -354,7 +357,8 @@ def build_pairs(
 
     out = {}
     for k, rs in rows.items():
-        rs = dedupe_prompts(rs, "pair_id", counts[k])
+        if dedupe:
+            rs = dedupe_prompts(rs, "pair_id", counts[k])
         rs.sort(key=lambda r: r["pair_id"])
         out[k] = pa.Table.from_pylist(rs, schema=PAIRS)
     return out
