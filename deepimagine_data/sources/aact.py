@@ -41,17 +41,31 @@ Speed: every table is read once with polars (only the columns used), restricted 
 joined/aggregated column-wise and sorted by ``nct_id``; the per-study loop then walks all tables in step (a
 merge over sorted runs, never a per-study filter), building rows with the shared row constructors.
 
+Memory: the selected studies are read in chunks (``chunk_studies``, in nct_id order). With more than one chunk,
+each table is read once and streamed into one Arrow IPC file per chunk in a temporary directory (deleted at
+the end, also on error); a chunk is then joined, walked and turned into Arrow on its own, so memory holds one
+chunk's rows besides the output, whatever the size of the dump. :func:`read` hands the chunks to worker
+processes (``workers``, default 2) and concatenates their tables in order. The output does not depend on chunk
+size, workers or batch: AACT's ids are global serials, and every key of a row points into the row's own study
+(checked on the split: where a key names a row of another chunk, the input is read whole, with a warning).
+
 Citation: AACT, Clinical Trials Transformation Initiative, https://aact.ctti-clinicaltrials.org
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
+import tempfile
+import warnings
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import IngestReport, RecordError
 from ..rows import (
@@ -64,7 +78,8 @@ from ..rows import (
     result_group_row,
     trial_row,
 )
-from ..tables import TableSet, concat_tables
+from ..schema import PRIMARY_KEYS, TABLES
+from ..tables import TableSet, check_unique, sort_table
 from .aact_flat import FlatSource, read_flat_files, write_flat_files  # noqa: F401  (re-exported)
 
 _NAME = "aact"
@@ -669,25 +684,32 @@ def study_rows(t: dict, rows: dict[str, list[dict]], present: set[str], source_v
 
 # --- the run -------------------------------------------------------------------------------------------
 
+# Studies per chunk: what is in memory at once is one chunk's joined AACT rows and the Python rows of one batch
+# of it (~1 GB for 10,000 results studies of a registry-sized dump, batches of 1,000), besides the output. An
+# input of at most this many selected studies (the embedded AACT subset: 5,557) is read whole, without files.
+CHUNK_STUDIES = 10_000
+_CHUNK = "__aact_chunk"
+_EMPTY = "_schema.arrow"
+# (table, key, table it names by id): every join of _Prepared between the rows of two tables by AACT id. A chunk
+# holds only its studies' rows, so it gives what the whole input gives when no such key names a row of a study
+# in another chunk: AACT's keys point into the row's own study (and ids are unique), and _Chunks checks it.
+_REFERENCES = [
+    ("design_group_interventions", "intervention_id", "interventions"),
+    ("design_group_interventions", "design_group_id", "design_groups"),
+    ("intervention_other_names", "intervention_id", "interventions"),
+    ("outcome_analysis_groups", "outcome_analysis_id", "outcome_analyses"),
+    ("outcome_analysis_groups", "result_group_id", "result_groups"),
+    ("outcome_measurements", "result_group_id", "result_groups"),
+    ("outcome_counts", "result_group_id", "result_groups"),
+    ("outcome_measurements", "outcome_id", "outcomes"),
+    ("outcome_counts", "outcome_id", "outcomes"),
+]
 
-def iter_studies(
-    src: str | os.PathLike | Frames,
-    *,
-    strict: bool = False,
-    report: IngestReport | None = None,
-    source_version: str | None = None,
-    require_results: bool = True,
-    nct_ids: list[str] | None = None,
-    progress: bool = True,
-) -> Iterator[StudyRows]:
-    """Rows of every selected study in nct_id order. ``nct_ids`` restricts the run to those studies (an id
-    AACT lacks is counted as ``not_found``). Strict: the first bad study raises; lenient: it is skipped and
-    its reason counted in ``report``."""
-    from tqdm.auto import tqdm
 
-    report = report if report is not None else IngestReport()
-    inp = _Input(src)
-    source_version = source_version or f"aact:{inp.name}"
+def _select(
+    inp: _Input, report: IngestReport, strict: bool, require_results: bool, nct_ids: list[str] | None
+) -> pl.DataFrame:
+    """The studies to read (studies columns), sorted by nct_id; the ones left out are counted in ``report``."""
     studies_lf = inp.scan("studies")
     if studies_lf is None:
         raise FileNotFoundError(f"AACT input {inp.name!r} has no studies table")
@@ -715,59 +737,156 @@ def iter_studies(
         for nct in no["nct_id"].to_list():
             skip(RecordError(nct, "results_first_posted_date", "study has no posted results", "no_results"))
         studies = studies.filter(pl.col("results_first_posted_date").is_not_null())
+    return studies
 
-    prep = _Prepared(inp, studies)
+
+def _chunk_file(args) -> str:
+    return f"{args.partition_keys[_CHUNK][0]:06d}-{args.index_in_partition:04d}.arrow"
+
+
+def _chunk_frames(d: Path, tables: list[str], k: int) -> dict[str, pl.LazyFrame]:
+    """Chunk ``k``'s rows of every table, as split by :class:`_Chunks`."""
+    out = {}
+    for t in tables:
+        files = sorted((d / t).glob(f"{k:06d}-*.arrow"))
+        out[t] = pl.scan_ipc(files) if files else pl.scan_ipc(d / t / _EMPTY)
+    return out
+
+
+class _Chunks:
+    """The selected studies in chunks of ``size`` (in nct_id order), and every chunk's rows of every table.
+
+    One chunk: the input is read as it is. More: every table the reader uses is read once (the columns used,
+    the rows of the selected studies) and streamed into one Arrow IPC file per chunk in a temporary directory
+    (removed by :meth:`close`, also when splitting fails), so memory holds one chunk, never the input. A chunk
+    then gives the same rows as the whole input restricted to its studies: AACT's ids are global serials and a
+    row's keys (outcome_id, result_group_id, ...) point into its own study. An input where a key names a row of
+    another chunk (see _REFERENCES) is read whole instead, with a warning."""
+
+    def __init__(self, inp: _Input, studies: pl.DataFrame, size: int | None, tmp_dir: str | os.PathLike | None):
+        have = inp.tables()
+        missing = [t for t in REQUIRED if t not in have]
+        if missing:
+            raise FileNotFoundError(f"AACT input {inp.name!r} lacks required table(s): {', '.join(missing)}")
+        self.inp, self.studies = inp, studies
+        if size is not None and size < 1:
+            raise ValueError(f"chunk_studies must be at least 1, not {size}")
+        self.size = size if size is not None else max(1, studies.height)
+        self.n = max(1, -(-studies.height // self.size))
+        self.tables = sorted(t for t in COLUMNS if t in have and t != "studies")
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        self.dir: Path | None = None
+        if self.n > 1:
+            self._tmp = tempfile.TemporaryDirectory(prefix="deepimagine-aact-", dir=tmp_dir)
+            self.dir = Path(self._tmp.name)
+            try:
+                self._split()
+                crossing = self._crossing_references()
+            except BaseException:
+                self.close()
+                raise
+            if crossing:
+                # a key that points into another chunk's study (never in AACT's own exports): the chunks would not
+                # see it, the whole input does; read it whole, as without chunks
+                warnings.warn(
+                    f"AACT input {inp.name!r}: {crossing} row(s) refer to rows of studies in other chunks "
+                    f"({'; '.join(self.crossing)}); reading all {studies.height} studies at once",
+                    stacklevel=3,
+                )
+                self.close()
+                self.size, self.n, self.dir = max(1, studies.height), 1, None
+
+    def _split(self) -> None:
+        assert self.dir is not None
+        chunk_of = self.studies.select(
+            "nct_id", (pl.int_range(pl.len(), dtype=pl.UInt32) // self.size).alias(_CHUNK)
+        ).lazy()
+        for t in self.tables:
+            lf = self.inp.scan(t)
+            assert lf is not None
+            d = self.dir / t
+            d.mkdir()
+            pl.DataFrame(schema=lf.collect_schema()).write_ipc(d / _EMPTY)  # for a chunk without rows of t
+            lf.join(chunk_of, on="nct_id", how="inner", maintain_order="left").sink_ipc(
+                pl.PartitionBy(d, key=_CHUNK, include_key=True, file_path_provider=_chunk_file),
+                compression="lz4",
+                engine="streaming",
+            )
+
+    def _files(self, t: str) -> list[Path]:
+        assert self.dir is not None
+        return sorted((self.dir / t).glob("[0-9]*.arrow"))
+
+    def _crossing_references(self) -> int:
+        """Rows whose key (see _REFERENCES) names a row of another chunk; kept in ``self.crossing``, by key."""
+        self.crossing: list[str] = []
+        n = 0
+        for t, key, target in _REFERENCES:
+            if t not in self.tables or target not in self.tables or not self._files(t) or not self._files(target):
+                continue
+            refs = pl.scan_ipc(self._files(t)).select(pl.col(key).alias("_ref"), pl.col(_CHUNK).alias("_from"))
+            ids = pl.scan_ipc(self._files(target)).select(pl.col("id").alias("_ref"), pl.col(_CHUNK).alias("_to"))
+            m = (
+                refs.join(ids, on="_ref", how="inner")
+                .filter(pl.col("_from") != pl.col("_to"))
+                .select(pl.len())
+                .collect(engine="streaming")
+                .item()
+            )
+            if m:
+                self.crossing.append(f"{t}.{key} -> {target}: {m}")
+                n += m
+        return n
+
+    def keep(self, k: int) -> pl.DataFrame:
+        return self.studies.slice(k * self.size, self.size)
+
+    def prepared(self, k: int) -> _Prepared:
+        if self.dir is None:
+            return _Prepared(self.inp, self.studies)
+        keep = self.keep(k)
+        return _Prepared(_Input({"studies": keep.lazy(), **_chunk_frames(self.dir, self.tables, k)}), keep)
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> _Chunks:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _walk(prep: _Prepared, report: IngestReport, strict: bool, source_version: str, bar) -> Iterator[StudyRows]:
+    """Rows of every study of one chunk, in nct_id order."""
     frames = prep.collect()
-    runs = {k: _Runs(v) for k, v in frames.items() if k != "trials"}
-    trials = frames["trials"]
-    bar = tqdm(
-        trials.iter_rows(named=True),
-        total=trials.height,
-        unit="study",
-        disable=not progress,
-        desc="aact",
-        mininterval=1.0,
-    )
+    trials = frames.pop("trials")
+    runs = {k: _Runs(v, 20_000) for k, v in frames.items()}
+    del frames
 
     def build(t: dict) -> StudyRows:
         # every table's rows of this study, in order: the runs advance with the sorted trials
         return study_rows(t, {k: r.take(t["nct_id"]) for k, r in runs.items()}, prep.present, source_version)
 
-    yield from report.each(bar, build, strict)
+    def each() -> Iterator[dict]:
+        for t in trials.iter_rows(named=True):
+            yield t
+            if bar is not None:
+                bar.update(1)
+
+    yield from report.each(each(), build, strict)
 
 
-def read(
-    src: str | os.PathLike | Frames,
-    *,
-    strict: bool = False,
-    source_version: str | None = None,
-    require_results: bool = True,
-    nct_ids: list[str] | None = None,
-    progress: bool = True,
-    batch: int = 10_000,
-) -> tuple[dict[str, pa.Table], IngestReport]:
-    """Read AACT tables into the six tables.
-
-    Rows are turned into Arrow every ``batch`` studies (Python row dicts cost ~10x their Arrow size; a full
-    AACT dump has ~500k studies), and the batches are concatenated and sorted at the end -- the same tables as
-    one batch would give.
-
-    >>> tables, report = read("aact_oncology_merck/", source_version="aact_oncology_merck@140dae3")  # doctest: +SKIP
-    >>> report.kept, tables["analyses"].num_rows  # doctest: +SKIP
-    """
-    report = IngestReport()
-    parts: list[dict[str, pa.Table]] = []
+def _batches(
+    studies: Iterator[StudyRows], report: IngestReport, strict: bool, batch: int
+) -> Iterator[dict[str, pa.Table]]:
+    """Studies -> the six tables every ``batch`` studies (Python row dicts cost ~10x their Arrow size), and once
+    more at the end."""
     ts = TableSet()
     n = 0
-    for rows in iter_studies(
-        src,
-        strict=strict,
-        report=report,
-        source_version=source_version,
-        require_results=require_results,
-        nct_ids=nct_ids,
-        progress=progress,
-    ):
+    for rows in studies:
         try:
             ts.add(rows)
         except RecordError as err:
@@ -778,9 +897,343 @@ def read(
             continue
         n += 1
         if n % batch == 0:
-            parts.append(ts.to_arrow())
+            yield ts.to_arrow()
             ts = TableSet()
-    if not parts:
-        return ts.to_arrow(), report
-    parts.append(ts.to_arrow())
-    return concat_tables(parts), report
+    yield ts.to_arrow()
+
+
+def _out_file(d: Path, k: int, name: str) -> Path:
+    return d / "_out" / f"{k:06d}.{name}.arrow"
+
+
+def _chunk_to_files(
+    d: Path, k: int, prep: _Prepared, report: IngestReport, strict: bool, source_version: str, batch: int, bar
+) -> None:
+    """Chunk ``k``'s six tables -> the split directory ``d``, batch by batch (memory holds a batch of one chunk,
+    never the output so far)."""
+    opts = pa.ipc.IpcWriteOptions(compression="lz4")  # a temporary directory may be in memory (tmpfs)
+    with contextlib.ExitStack() as stack:
+        writers = {}
+        for name in TABLES:
+            f = stack.enter_context(pa.OSFile(str(_out_file(d, k, name)), "wb"))
+            writers[name] = stack.enter_context(pa.ipc.new_file(f, TABLES[name], options=opts))
+        for part in _batches(_walk(prep, report, strict, source_version, bar), report, strict, batch):
+            for name in TABLES:
+                writers[name].write_table(part.pop(name))
+
+
+def _read_arrow(path: Path, field: int | None = None) -> pa.Table:
+    """The table in ``path``; only its ``field``-th column where given (the others are not read)."""
+    opts = pa.ipc.IpcReadOptions(included_fields=[field] if field is not None else None, use_threads=False)
+    with pa.OSFile(str(path), "rb") as f:
+        return pa.ipc.open_file(f, options=opts).read_all()
+
+
+def _tables_from_files(d: Path, n: int) -> dict[str, pa.Table]:
+    """The chunks' tables, each concatenated in chunk order.
+
+    The same tables as ``tables.concat_tables`` of the chunks' tables, without its copy: chunks come in nct_id
+    order and each is sorted, so the concatenation is sorted already (checked; otherwise sorted, as
+    concat_tables does). A column is read from every chunk file and made one chunk (as that sort makes it),
+    one column at a time: the peak is the output plus one column."""
+    pool = pa.default_memory_pool()
+    out = {}
+    for name in TABLES:
+        schema = TABLES[name]
+        paths = [_out_file(d, k, name) for k in range(n)]
+        ids = [_read_arrow(p, schema.get_field_index("trial_id")).column(0) for p in paths]
+        full = [c for c in ids if len(c)]
+        ordered = all(a[-1].as_py() < b[0].as_py() for a, b in itertools.pairwise(full))
+        del ids, full
+        if not ordered:
+            out[name] = sort_table(name, pa.concat_tables([_as_schema(_read_arrow(p), schema) for p in paths]))
+        else:
+            arrays = []
+            for i, f in enumerate(schema):
+                col = pa.chunked_array(
+                    [c for p in paths for c in _as_schema_column(_read_arrow(p, i), f).chunks], type=f.type
+                )
+                arrays.append(col.combine_chunks() if col.num_chunks != 1 else col.chunk(0))
+                del col
+                pool.release_unused()
+            out[name] = pa.Table.from_arrays(arrays, schema=schema)
+        for p in paths:
+            p.unlink()
+    _check_unique(out)
+    pool.release_unused()
+    return out
+
+
+def _check_unique(tables: dict[str, pa.Table]) -> None:
+    """``tables.check_unique`` with the memory of a sort, not of a hash table (count_distinct: +1.5 GB on a
+    registry-sized dump); where a key repeats (or is null), check_unique itself raises its error."""
+    for name, key in PRIMARY_KEYS.items():
+        col = tables[name].column(key)
+        if col.null_count:
+            check_unique(tables)
+        if len(col) > 1:
+            s = col.take(pc.sort_indices(col))
+            if pc.any(pc.equal(s.slice(1), s.slice(0, len(s) - 1))).as_py():
+                check_unique(tables)
+
+
+def _as_schema_column(t: pa.Table, f: pa.Field) -> pa.ChunkedArray:
+    (c,) = t.columns
+    return c if c.type == f.type else c.cast(f.type)
+
+
+def _concat(parts: list[dict[str, pa.Table]]) -> dict[str, pa.Table]:
+    """Batches of one chunk (in memory) -> the six tables: ``tables.concat_tables(parts)``, without its copy
+    (see :func:`_tables_from_files`)."""
+    if len(parts) == 1:
+        return parts[0]
+    out = {}
+    for name in TABLES:
+        schema = TABLES[name]
+        ts = [_as_schema(p.pop(name), schema) for p in parts]
+        full = [t for t in ts if t.num_rows]
+        if not all(a["trial_id"][-1].as_py() < b["trial_id"][0].as_py() for a, b in itertools.pairwise(full)):
+            out[name] = sort_table(name, pa.concat_tables(ts))
+            continue
+        t = pa.concat_tables(ts)
+        del ts, full
+        out[name] = pa.Table.from_arrays(
+            [c.combine_chunks() if c.num_chunks != 1 else c.chunk(0) for c in t.columns], schema=schema
+        )
+    _check_unique(out)
+    return out
+
+
+def _as_schema(t: pa.Table, schema: pa.Schema) -> pa.Table:
+    return t if t.schema.equals(schema, check_metadata=True) else t.cast(schema)
+
+
+def iter_studies(
+    src: str | os.PathLike | Frames,
+    *,
+    strict: bool = False,
+    report: IngestReport | None = None,
+    source_version: str | None = None,
+    require_results: bool = True,
+    nct_ids: list[str] | None = None,
+    progress: bool = True,
+    chunk_studies: int | None = CHUNK_STUDIES,
+    tmp_dir: str | os.PathLike | None = None,
+) -> Iterator[StudyRows]:
+    """Rows of every selected study in nct_id order. ``nct_ids`` restricts the run to those studies (an id
+    AACT lacks is counted as ``not_found``). Strict: the first bad study raises; lenient: it is skipped and
+    its reason counted in ``report``.
+
+    The studies are read ``chunk_studies`` at a time (None: all at once): see :func:`read`."""
+    from tqdm.auto import tqdm
+
+    report = report if report is not None else IngestReport()
+    inp = _Input(src)
+    source_version = source_version or f"aact:{inp.name}"
+    studies = _select(inp, report, strict, require_results, nct_ids)
+    with (
+        _Chunks(inp, studies, chunk_studies, tmp_dir) as chunks,
+        tqdm(total=studies.height, unit="study", disable=not progress, desc="aact", mininterval=1.0) as bar,
+    ):
+        for k in range(chunks.n):
+            yield from _walk(chunks.prepared(k), report, strict, source_version, bar)
+
+
+def read(
+    src: str | os.PathLike | Frames,
+    *,
+    strict: bool = False,
+    source_version: str | None = None,
+    require_results: bool = True,
+    nct_ids: list[str] | None = None,
+    progress: bool = True,
+    batch: int = 1_000,
+    chunk_studies: int | None = CHUNK_STUDIES,
+    workers: int | None = None,
+    tmp_dir: str | os.PathLike | None = None,
+) -> tuple[dict[str, pa.Table], IngestReport]:
+    """Read AACT tables into the six tables.
+
+    The selected studies are read ``chunk_studies`` at a time, in nct_id order (None: all at once). With more
+    than one chunk, every table is read once and split by chunk into a temporary directory (under ``tmp_dir``,
+    default the system's; removed at the end, also on error); each chunk's six tables go there too, and are
+    concatenated at the end, so memory holds one chunk at a time, then the output. ``workers`` processes
+    (fresh interpreters, ``sys.executable``; default: 2, or 1 on a one-core machine; at most one per chunk)
+    read the chunks; 1 reads them in this process. Within a chunk, rows are turned into Arrow every ``batch``
+    studies. Chunk size, workers and batch change nothing in the output: the same tables and the same report.
+
+    A registry-sized dump (572,000 studies, 76,600 with results, 4.8 M outcome_measurements; 5 GB of flat
+    files): peak RSS 3.3 GB (the output is 2.8 GB), against 9.3 GB read whole.
+
+    >>> tables, report = read("aact_oncology_merck/", source_version="aact_oncology_merck@140dae3")  # doctest: +SKIP
+    >>> report.kept, tables["analyses"].num_rows  # doctest: +SKIP
+    """
+    from tqdm.auto import tqdm
+
+    n_workers = workers if workers is not None else _default_workers()
+    if n_workers < 1:
+        raise ValueError(f"workers must be at least 1, not {n_workers}")
+    report = IngestReport()
+    inp = _Input(src)
+    source_version = source_version or f"aact:{inp.name}"
+    studies = _select(inp, report, strict, require_results, nct_ids)
+    with (
+        _Chunks(inp, studies, chunk_studies, tmp_dir) as chunks,
+        tqdm(total=studies.height, unit="study", disable=not progress, desc="aact", mininterval=1.0) as bar,
+    ):
+        d = chunks.dir
+        if d is None:  # one chunk: no files
+            studies_rows = _walk(chunks.prepared(0), report, strict, source_version, bar)
+            return _concat(list(_batches(studies_rows, report, strict, batch))), report
+        (d / "_out").mkdir()
+        if min(n_workers, chunks.n) > 1:
+            _run_workers(chunks, min(n_workers, chunks.n), report, strict, source_version, batch, bar)
+        else:
+            for k in range(chunks.n):
+                _chunk_to_files(d, k, chunks.prepared(k), report, strict, source_version, batch, bar)
+        bar.close()
+        return _tables_from_files(d, chunks.n), report
+
+
+# --- worker processes ----------------------------------------------------------------------------------
+
+
+def _default_workers() -> int:
+    """2 where this process may run on 2 or more cores and Python can start itself; else 1. Not more: each
+    worker holds a chunk (~1 GB at the default size) and the time left is the split and the concatenation."""
+    import sys
+
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return 2 if cpus >= 2 and sys.executable else 1
+
+
+# A worker is a fresh interpreter (not multiprocessing: nothing of the caller's __main__ is re-run, and no fork
+# of a process running polars threads). Worker i reads chunks i, i + n, i + 2n, ... from the split directory
+# and writes each chunk's six tables there; it reports each chunk on its stdout, one JSON line; the caller reads
+# the reports in chunk order, so the report and the first error of a strict run are those of one process.
+
+_BOOT = (
+    "import importlib, json, sys\n"
+    "job = json.load(open(sys.argv[1], encoding='utf-8'))\n"
+    "sys.path[:0] = job['sys_path']\n"
+    "importlib.import_module(job['module'])._worker(sys.argv[1], int(sys.argv[2]))\n"
+)
+
+
+def _run_workers(
+    chunks: _Chunks, n: int, report: IngestReport, strict: bool, source_version: str, batch: int, bar
+) -> None:
+    import json
+    import subprocess
+    import sys
+
+    d = chunks.dir
+    assert d is not None
+    (d / "_studies").mkdir()
+    for k in range(chunks.n):
+        chunks.keep(k).write_ipc(d / "_studies" / f"{k:06d}.arrow")
+    job = d / "job.json"
+    spec = dict(
+        module=__name__,
+        sys_path=[p for p in sys.path if isinstance(p, str)],
+        dir=str(d),
+        tables=chunks.tables,
+        chunks=chunks.n,
+        workers=n,
+        strict=strict,
+        source_version=source_version,
+        batch=batch,
+    )
+    job.write_text(json.dumps(spec), encoding="utf-8")
+    procs: list[subprocess.Popen] = []
+    try:
+        for i in range(n):
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", _BOOT, str(job), str(i)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                    encoding="utf-8",
+                )
+            )
+        for k in range(chunks.n):
+            proc = procs[k % n]
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if not line:
+                proc.wait()
+                raise RuntimeError(
+                    f"AACT worker {k % n} ended (exit code {proc.returncode}) before it read chunk {k}; "
+                    "its error is above"
+                )
+            msg = json.loads(line)
+            if msg.get("chunk") != k:
+                raise RuntimeError(f"AACT worker {k % n}: expected chunk {k}, got {line[:200]!r}")
+            if "record_error" in msg:
+                raise RecordError(*msg["record_error"])
+            if "error" in msg:
+                raise _worker_error(msg["error"])
+            r = msg["report"]
+            report.merge(IngestReport(r["read"], r["kept"], Counter(dict(r["skipped"])), dict(r["examples"])))
+            bar.update(msg["studies"])
+        for proc in procs:
+            proc.wait()
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+def _worker_error(err: dict) -> BaseException:
+    import base64
+    import pickle
+
+    try:
+        exc = pickle.loads(base64.b64decode(err["pickle"]))
+    except Exception:
+        return RuntimeError(f"AACT worker failed:\n{err['traceback']}")
+    exc.add_note(f"raised in an AACT worker process:\n{err['traceback']}")
+    return exc
+
+
+def _worker(job_path: str, index: int) -> None:
+    """One worker process (see _BOOT): read its chunks, write their tables, report each on stdout."""
+    import base64
+    import json
+    import pickle
+    import sys
+    import traceback
+
+    out = os.fdopen(os.dup(1), "w", encoding="utf-8")  # the reports; anything else printed goes to stderr
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    job = json.loads(Path(job_path).read_text(encoding="utf-8"))
+    d = Path(job["dir"])
+    for k in range(index, job["chunks"], job["workers"]):
+        msg: dict = {"chunk": k}
+        try:
+            keep = pl.read_ipc(d / "_studies" / f"{k:06d}.arrow")
+            prep = _Prepared(_Input({"studies": keep.lazy(), **_chunk_frames(d, job["tables"], k)}), keep)
+            rep = IngestReport()
+            _chunk_to_files(d, k, prep, rep, job["strict"], job["source_version"], job["batch"], None)
+            r = dict(read=rep.read, kept=rep.kept, skipped=list(rep.skipped.items()), examples=rep.examples)
+            msg.update(studies=keep.height, report=r)
+        except RecordError as err:
+            msg["record_error"] = [err.record, err.field, err.message, err.reason]
+        except Exception as err:
+            try:
+                pickled = base64.b64encode(pickle.dumps(err)).decode("ascii")
+            except Exception:
+                pickled = None
+            msg["error"] = {"pickle": pickled, "traceback": traceback.format_exc()}
+        out.write(json.dumps(msg) + "\n")
+        out.flush()
+        if "report" not in msg:
+            return
