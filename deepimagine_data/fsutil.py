@@ -9,6 +9,24 @@ import tempfile
 from pathlib import Path
 
 
+def umask() -> int:
+    """The process umask (read by setting it and setting it back: Python has no getter)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def temp_dir(prefix: str, dir: Path) -> Path:
+    """``tempfile.mkdtemp`` in ``dir``, then given the mode a plain ``mkdir`` would get (0755 under umask 022).
+
+    mkdtemp makes ``drwx------`` whatever the umask; a folder that is renamed into place as a dataset or a table
+    folder must be readable like any other the user makes (a web server serving a leaderboard page, a colleague).
+    """
+    d = Path(tempfile.mkdtemp(prefix=prefix, dir=dir))
+    os.chmod(d, 0o777 & ~umask())
+    return d
+
+
 def atomic_write_bytes(path: Path, data: bytes, suffix: str = ".tmp") -> None:
     """Write ``data`` to ``path`` through a temp file in the same directory and a rename.
 
@@ -18,6 +36,8 @@ def atomic_write_bytes(path: Path, data: bytes, suffix: str = ".tmp") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
     try:
+        # mkstemp makes 0600 whatever the umask; the file gets what open() would have given it (0644 under 022)
+        os.fchmod(fd, 0o666 & ~umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from .fsutil import temp_dir
 from .tables import (
     PARQUET_OPTIONS,
     ROW_GROUP,
@@ -183,7 +183,7 @@ def write_hub_dataset(
     """
     final = Path(root) / repo_id
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+    tmp = temp_dir(f".tmp-{final.name}-", final.parent)
     try:
         yaml_configs, yaml_info = [], []
         digests: dict[str, bytes] = {}
@@ -294,7 +294,7 @@ def add_config(
     if not card.is_file():
         raise FileNotFoundError(f"{card}: no dataset card (write the dataset first)")
     meta, body = _split_card(card.read_text(encoding="utf-8"))
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+    tmp = temp_dir(f".tmp-{final.name}-", final.parent)
     try:
         shutil.copytree(final, tmp, dirs_exist_ok=True, copy_function=_link_or_copy)
         shutil.rmtree(tmp / config, ignore_errors=True)

@@ -6,6 +6,9 @@ it came from API v2 JSON, an AACT flat file or a curated CSV.
 
 from __future__ import annotations
 
+import functools
+
+from .errors import RecordError
 from .normalize.dose import parse_dose
 from .normalize.names import basic_name
 from .parse import (
@@ -14,6 +17,7 @@ from .parse import (
     CI_SIDES,
     INTERVENTION_MODEL,
     INTERVENTION_TYPE,
+    LONG_TEXT_MAX,
     MASKING,
     NON_INFERIORITY,
     OUTCOME_TYPE,
@@ -22,7 +26,9 @@ from .parse import (
     PRIMARY_PURPOSE,
     REPORTING_STATUS,
     SEX,
+    SHORT_TEXT_MAX,
     STUDY_TYPE,
+    Enum,
     check_text,
     long_text,
     parse_date,
@@ -37,9 +43,44 @@ from .parse import (
 from .schema import TABLES
 
 
-def _bool(raw, ctx, field):
-    from .errors import RecordError
+# A registry repeats a few spellings of each enumerated field (and dispersion type) millions of times, and a parse
+# runs a regex substitution: the result is cached by text. An error is not cached: the parser raises it again, naming
+# the record and field.
+@functools.lru_cache(maxsize=1 << 12)
+def _enum_text(enum: Enum, raw: str) -> tuple[str | None] | None:
+    try:
+        return (enum.parse(raw, None, ""),)
+    except RecordError:
+        return None
 
+
+def _enum(enum: Enum, raw, ctx: str, field: str) -> str | None:
+    """``enum.parse(raw, ctx, field)``, cached by text."""
+    if type(raw) is str:
+        hit = _enum_text(enum, raw)
+        if hit is not None:
+            return hit[0]
+    return enum.parse(raw, ctx, field)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _dispersion_text(raw: str) -> tuple[str | None, float | None] | None:
+    try:
+        return parse_dispersion(raw, None, "")
+    except RecordError:
+        return None
+
+
+def _dispersion(raw, ctx: str, field: str) -> tuple[str | None, float | None]:
+    """``parse_dispersion(raw, ctx, field)``, cached by text."""
+    if type(raw) is str:
+        hit = _dispersion_text(raw)
+        if hit is not None:
+            return hit
+    return parse_dispersion(raw, ctx, field)
+
+
+def _bool(raw, ctx, field):
     if raw is None:
         return None
     if isinstance(raw, bool):
@@ -83,9 +124,9 @@ def trial_row(*, trial_id: str, nct_id: str | None, source: str, source_version:
         "brief_title": check_text(raw.get("brief_title"), c, "briefTitle"),
         "official_title": check_text(raw.get("official_title"), c, "officialTitle"),
         "acronym": check_text(raw.get("acronym"), c, "acronym"),
-        "overall_status": OVERALL_STATUS.parse(raw.get("overall_status_raw"), c, "overallStatus"),
+        "overall_status": _enum(OVERALL_STATUS, raw.get("overall_status_raw"), c, "overallStatus"),
         "overall_status_raw": check_text(raw.get("overall_status_raw"), c, "overallStatus"),
-        "study_type": STUDY_TYPE.parse(raw.get("study_type_raw"), c, "studyType"),
+        "study_type": _enum(STUDY_TYPE, raw.get("study_type_raw"), c, "studyType"),
         "study_type_raw": check_text(raw.get("study_type_raw"), c, "studyType"),
         "phases": phases,
         "phase": "/".join(phases) if phases else None,
@@ -98,16 +139,16 @@ def trial_row(*, trial_id: str, nct_id: str | None, source: str, source_version:
         "enrollment": parse_int(enrollment_raw, c, "enrollmentInfo.count"),
         "enrollment_raw": raw_text(enrollment_raw),
         "enrollment_type": check_text(_upper(raw.get("enrollment_type")), c, "enrollmentInfo.type"),
-        "allocation": ALLOCATION.parse(raw.get("allocation_raw"), c, "allocation"),
+        "allocation": _enum(ALLOCATION, raw.get("allocation_raw"), c, "allocation"),
         "allocation_raw": check_text(raw.get("allocation_raw"), c, "allocation"),
-        "intervention_model": INTERVENTION_MODEL.parse(raw.get("intervention_model_raw"), c, "interventionModel"),
+        "intervention_model": _enum(INTERVENTION_MODEL, raw.get("intervention_model_raw"), c, "interventionModel"),
         "intervention_model_raw": check_text(raw.get("intervention_model_raw"), c, "interventionModel"),
-        "primary_purpose": PRIMARY_PURPOSE.parse(raw.get("primary_purpose_raw"), c, "primaryPurpose"),
+        "primary_purpose": _enum(PRIMARY_PURPOSE, raw.get("primary_purpose_raw"), c, "primaryPurpose"),
         "primary_purpose_raw": check_text(raw.get("primary_purpose_raw"), c, "primaryPurpose"),
-        "masking": MASKING.parse(raw.get("masking_raw"), c, "masking"),
+        "masking": _enum(MASKING, raw.get("masking_raw"), c, "masking"),
         "masking_raw": check_text(raw.get("masking_raw"), c, "masking"),
         "eligibility_criteria": long_text(raw.get("eligibility_criteria"), c, "eligibilityCriteria"),
-        "sex": SEX.parse(raw.get("sex"), c, "sex"),
+        "sex": _enum(SEX, raw.get("sex"), c, "sex"),
         "minimum_age": check_text(raw.get("minimum_age"), c, "minimumAge"),
         "maximum_age": check_text(raw.get("maximum_age"), c, "maximumAge"),
         "healthy_volunteers": _bool(raw.get("healthy_volunteers"), c, "healthyVolunteers"),
@@ -144,7 +185,7 @@ def arm_row(*, trial_id: str, index: int, title, description=None, arm_type_raw=
         "code": None,
         "title": title,
         "description": description,
-        "arm_type": ARM_TYPE.parse(arm_type_raw, c, f"armGroups[{index}].type"),
+        "arm_type": _enum(ARM_TYPE, arm_type_raw, c, f"armGroups[{index}].type"),
         "arm_type_raw": check_text(arm_type_raw, c, f"armGroups[{index}].type"),
         "intervention_names": text_list(intervention_names, c, f"armGroups[{index}].interventionNames"),
         **_dose_fields(title, description),
@@ -181,7 +222,7 @@ def intervention_row(
     return {
         "trial_id": trial_id,
         "intervention_id": f"{trial_id}:I{index}",
-        "type": INTERVENTION_TYPE.parse(type_raw, c, f"interventions[{index}].type"),
+        "type": _enum(INTERVENTION_TYPE, type_raw, c, f"interventions[{index}].type"),
         "type_raw": check_text(type_raw, c, f"interventions[{index}].type"),
         "name": name,
         "normalized_name": basic_name(name),
@@ -208,23 +249,23 @@ def outcome_row(
 ) -> dict:
     c = trial_id
     f = f"outcomeMeasures[{index}]"
-    disp, _ = parse_dispersion(dispersion_type_raw, c, f"{f}.dispersionType")
+    disp, _ = _dispersion(dispersion_type_raw, c, f"{f}.dispersionType")
     return {
         "trial_id": trial_id,
         "outcome_id": f"{trial_id}:O{index}",
         "outcome_index": index,
-        "outcome_type": OUTCOME_TYPE.parse(outcome_type_raw, c, f"{f}.type"),
+        "outcome_type": _enum(OUTCOME_TYPE, outcome_type_raw, c, f"{f}.type"),
         "outcome_type_raw": check_text(outcome_type_raw, c, f"{f}.type"),
         "title": check_text(title, c, f"{f}.title"),
         "description": long_text(description, c, f"{f}.description"),
         "time_frame": check_text(time_frame, c, f"{f}.timeFrame"),
         "population_description": long_text(population_description, c, f"{f}.populationDescription"),
-        "param_type": PARAM_TYPE.parse(param_type_raw, c, f"{f}.paramType"),
+        "param_type": _enum(PARAM_TYPE, param_type_raw, c, f"{f}.paramType"),
         "param_type_raw": check_text(param_type_raw, c, f"{f}.paramType"),
         "dispersion_type": disp,
         "dispersion_type_raw": check_text(dispersion_type_raw, c, f"{f}.dispersionType"),
         "unit_of_measure": check_text(unit_of_measure, c, f"{f}.unitOfMeasure"),
-        "reporting_status": REPORTING_STATUS.parse(reporting_status, c, f"{f}.reportingStatus"),
+        "reporting_status": _enum(REPORTING_STATUS, reporting_status, c, f"{f}.reportingStatus"),
         # filled by finalize_study from the rows that reference the outcome
         "n_groups": 0,
         "n_measurements": 0,
@@ -248,6 +289,226 @@ def measurement_row(
     category_title=None,
     comment=None,
 ) -> dict:
+    """A measurement of one outcome. A source with many measurements per outcome builds them with
+    :class:`Measurements` (the same rows, the outcome's part read once)."""
+    return Measurements(outcome).row(
+        index=index,
+        group_code=group_code,
+        group_title=group_title,
+        value=value,
+        spread=spread,
+        lower_limit=lower_limit,
+        upper_limit=upper_limit,
+        n=n,
+        n_units=n_units,
+        class_title=class_title,
+        category_title=category_title,
+        comment=comment,
+    )
+
+
+class _Slow(Exception):
+    """A value the fast path of :meth:`Measurements.rows` leaves to the checked path (bad, or merely unusual)."""
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _number_text(raw: str) -> tuple[float | None, str | None] | None:
+    """``parse_number`` of a text, None where it raises. Cached: a registry repeats its number texts ("0", "12.5")
+    across millions of measurements. Texts only: a float key would mix up 0.0 and -0.0, which hash alike."""
+    try:
+        return parse_number(raw, None, "")
+    except RecordError:
+        return None
+
+
+def _number(raw) -> tuple[float | None, str | None]:
+    if raw is None:
+        return None, None
+    if type(raw) is str:
+        out = _number_text(raw)
+        if out is None:
+            raise _Slow
+        return out
+    try:
+        return parse_number(raw, None, "")
+    except RecordError:
+        raise _Slow from None
+
+
+def _text(raw, max_len: int = SHORT_TEXT_MAX) -> str | None:
+    """``check_text`` of a text it accepts as is; anything else (another type, too long, NUL, a lone surrogate)
+    goes to the checked path, which names the field."""
+    if raw is None:
+        return None
+    if type(raw) is not str or len(raw) > max_len or "\x00" in raw:
+        raise _Slow
+    if not raw.isascii():
+        try:
+            raw.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _Slow from None
+    return raw
+
+
+def _raw(raw) -> str | None:
+    return raw if type(raw) is str else raw_text(raw)
+
+
+class Measurements:
+    """Builds the measurement rows of one outcome, one at a time (:meth:`row`) or from columns (:meth:`rows`).
+
+    What a row takes from its outcome (ids, param type, dispersion) is read once, not per row, and a row whose
+    values all parse is built without naming its fields (the field names of the messages cost more than the
+    parsing). Any other row is built again by :func:`_checked_measurement_row`, the reference: it raises the
+    error a row would raise, naming the record and field, in the same order of checks. Both give the same row."""
+
+    __slots__ = ("outcome", "trial_id", "outcome_id", "param_type", "dispersion_type", "ci_percent", "unit")
+
+    def __init__(self, outcome: dict):
+        self.outcome = outcome
+        self.trial_id = c = outcome["trial_id"]
+        self.outcome_id = oid = outcome["outcome_id"]
+        self.param_type = outcome["param_type"]
+        self.unit = outcome["unit_of_measure"]
+        self.dispersion_type, self.ci_percent = _dispersion(outcome["dispersion_type_raw"], c, f"{oid}.dispersionType")
+
+    def row(
+        self,
+        *,
+        index: int,
+        group_code,
+        group_title,
+        value,
+        spread=None,
+        lower_limit=None,
+        upper_limit=None,
+        n=None,
+        n_units=None,
+        class_title=None,
+        category_title=None,
+        comment=None,
+    ) -> dict:
+        """Measurement ``index`` of the outcome (the arguments of :func:`measurement_row`)."""
+        (row,) = self.rows(
+            index,
+            [group_code],
+            [group_title],
+            [value],
+            [spread],
+            [lower_limit],
+            [upper_limit],
+            [n],
+            [n_units],
+            [class_title],
+            [category_title],
+            [comment],
+        )
+        return row
+
+    def rows(
+        self,
+        start: int,
+        group_codes: list,
+        group_titles: list,
+        values: list,
+        spreads: list,
+        lower_limits: list,
+        upper_limits: list,
+        ns: list,
+        n_units: list,
+        class_titles: list,
+        category_titles: list,
+        comments: list,
+    ) -> list[dict]:
+        """Measurements ``start``, ``start + 1``, ... of the outcome, from one list per argument of :meth:`row` (the
+        same order): for a source that reads its measurements by column. Raises at the first bad row."""
+        oid = self.outcome_id
+        out: list[dict] = []
+        columns = (group_codes, group_titles, values, spreads, lower_limits, upper_limits, ns, n_units)
+        for index, (code, title, value, spread, lower, upper, n, units, cls, cat, comment) in enumerate(
+            zip(*columns, class_titles, category_titles, comments, strict=True), start
+        ):
+            try:
+                v, mod = _number(value)
+                spread_v, spread_mod = _number(spread)
+                if spread_mod is not None and spread_mod != "=":
+                    raise _Slow
+                n_v, n_mod = _number(n)
+                if n_mod is not None and n_mod != "=":
+                    raise _Slow
+                if n_v is not None:
+                    if n_v != int(n_v) or n_v < 0:
+                        raise _Slow
+                    n_v = int(n_v)
+                out.append(
+                    {
+                        "trial_id": self.trial_id,
+                        "outcome_id": oid,
+                        "measurement_id": f"{oid}:M{index}",
+                        "group_id": f"{oid}:{code}",
+                        "group_code": _text(code),
+                        "group_title": _text(title),
+                        "class_title": _text(cls),
+                        "category_title": _text(cat),
+                        "param_type": self.param_type,
+                        "value": v,
+                        "value_modifier": mod,
+                        "value_raw": _raw(value),
+                        "dispersion_type": self.dispersion_type,
+                        "dispersion_ci_percent": self.ci_percent,
+                        "spread": spread_v,
+                        "spread_raw": _raw(spread),
+                        "lower_limit": _number(lower)[0],
+                        "lower_limit_raw": _raw(lower),
+                        "upper_limit": _number(upper)[0],
+                        "upper_limit_raw": _raw(upper),
+                        "n": n_v,
+                        "n_raw": _raw(n),
+                        "n_units": _text(units),
+                        "unit_of_measure": self.unit,
+                        "comment": _text(comment, LONG_TEXT_MAX),
+                    }
+                )
+                continue
+            except _Slow:
+                pass
+            out.append(
+                _checked_measurement_row(
+                    outcome=self.outcome,
+                    index=index,
+                    group_code=code,
+                    group_title=title,
+                    value=value,
+                    spread=spread,
+                    lower_limit=lower,
+                    upper_limit=upper,
+                    n=n,
+                    n_units=units,
+                    class_title=cls,
+                    category_title=cat,
+                    comment=comment,
+                )
+            )
+        return out
+
+
+def _checked_measurement_row(
+    *,
+    outcome: dict,
+    index: int,
+    group_code,
+    group_title,
+    value,
+    spread=None,
+    lower_limit=None,
+    upper_limit=None,
+    n=None,
+    n_units=None,
+    class_title=None,
+    category_title=None,
+    comment=None,
+) -> dict:
+    """The measurement row, every value checked in order (the reference of :class:`Measurements`)."""
     c = outcome["trial_id"]
     f = f"{outcome['outcome_id']}.measurements[{index}]"
     disp, ci_pct = parse_dispersion(outcome["dispersion_type_raw"], c, f"{outcome['outcome_id']}.dispersionType")
@@ -314,17 +575,11 @@ def analysis_row(
     if p_value_modifier is not None and str(p_value_modifier).strip():
         given = str(p_value_modifier).strip()
         if mod is not None and mod != given:
-            from .errors import RecordError
-
             raise RecordError(c, f"{f}.pValueModifier", f"modifier {given!r} contradicts {p_value!r}", "bad_number")
         if given not in ("<", "<=", ">", ">=", "="):
-            from .errors import RecordError
-
             raise RecordError(c, f"{f}.pValueModifier", f"unknown modifier {given!r}", "unknown_enum")
         mod = given
     if p is not None and not (0.0 <= p <= 1.0):
-        from .errors import RecordError
-
         raise RecordError(c, f"{f}.pValue", f"p-value {p_value!r} outside [0, 1]", "bad_number")
     p_raw = raw_text(p_value)
     if p_value_modifier and p_raw is not None and not p_raw.lstrip().startswith(("<", ">", "=")):
@@ -337,7 +592,7 @@ def analysis_row(
         "group_codes": codes,
         "group_ids": [f"{oid}:{g}" for g in codes],
         "group_description": long_text(group_description, c, f"{f}.groupDescription"),
-        "non_inferiority_type": NON_INFERIORITY.parse(non_inferiority_type_raw, c, f"{f}.nonInferiorityType"),
+        "non_inferiority_type": _enum(NON_INFERIORITY, non_inferiority_type_raw, c, f"{f}.nonInferiorityType"),
         "non_inferiority_type_raw": check_text(non_inferiority_type_raw, c, f"{f}.nonInferiorityType"),
         "non_inferiority_comment": long_text(non_inferiority_comment, c, f"{f}.nonInferiorityComment"),
         "p_value": p,
@@ -355,7 +610,7 @@ def analysis_row(
         "dispersion_value_raw": raw_text(dispersion_value),
         "ci_percent": parse_float(ci_percent, c, f"{f}.ciPctValue"),
         "ci_percent_raw": raw_text(ci_percent),
-        "ci_sides": CI_SIDES.parse(ci_sides_raw, c, f"{f}.ciNumSides"),
+        "ci_sides": _enum(CI_SIDES, ci_sides_raw, c, f"{f}.ciNumSides"),
         "ci_sides_raw": check_text(ci_sides_raw, c, f"{f}.ciNumSides"),
         "ci_lower": parse_number(ci_lower, c, f"{f}.ciLowerLimit")[0],
         "ci_lower_raw": raw_text(ci_lower),
@@ -374,6 +629,9 @@ class StudyRows:
     def add(self, table: str, row: dict) -> dict:
         self.rows[table].append(row)
         return row
+
+    def extend(self, table: str, rows: list[dict]) -> None:
+        self.rows[table].extend(rows)
 
     def finalize(self) -> StudyRows:
         per = {o["outcome_id"]: o for o in self.rows["outcomes"]}

@@ -42,6 +42,7 @@ Decisions (documented because the callers rely on them):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -543,6 +544,15 @@ def parse_dose(text: str | None) -> Dose | None:
     """
     if not text or not text.strip():
         return None
+    return _parse_dose(text)
+
+
+# The registry repeats its arm and intervention texts heavily ("Placebo", a drug's standard regimen, the same
+# group described in every outcome of a study), and a parse costs ~150 µs of regex work: the result is cached by
+# text. Safe to share: a Dose is frozen and its fields are immutable. Bounded, so a whole registry of distinct
+# descriptions cannot grow it without limit.
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_dose(text: str) -> Dose | None:
     cands = _candidates(text)
     doses = [c for c in cands if c.kind == "dose"]
     # A volume is the dose only when nothing else is stated: "0.5ml(25mg) carbon nanoparticle" is 25 mg.

@@ -39,7 +39,9 @@ the :class:`IngestReport`) and raises :class:`RecordError` naming the NCT id and
 
 Speed: every table is read once with polars (only the columns used), restricted to the selected studies,
 joined/aggregated column-wise and sorted by ``nct_id``; the per-study loop then walks all tables in step (a
-merge over sorted runs, never a per-study filter), building rows with the shared row constructors.
+merge over sorted runs, never a per-study filter, over Python column lists rather than row dicts), building rows
+with the shared row constructors. Measurements, by far the most rows, are built by column with polars where every
+value of a study is plain (:class:`_ColumnMeasurements`: :func:`read`; the same rows), else an outcome at a time.
 
 Memory: the selected studies are read in chunks (``chunk_studies``, in nct_id order). With more than one chunk,
 each table is read once and streamed into one Arrow IPC file per chunk in a temporary directory (deleted at
@@ -55,6 +57,7 @@ Citation: AACT, Clinical Trials Transformation Initiative, https://aact.ctti-cli
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import os
 import tempfile
@@ -62,24 +65,26 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import IngestReport, RecordError
+from ..parse import LONG_TEXT_MAX, NA_TOKENS, SHORT_TEXT_MAX, parse_dispersion
 from ..rows import (
+    Measurements,
     StudyRows,
     analysis_row,
     arm_row,
     intervention_row,
-    measurement_row,
     outcome_row,
     result_group_row,
     trial_row,
 )
 from ..schema import PRIMARY_KEYS, TABLES
-from ..tables import TableSet, check_unique, sort_table
+from ..tables import check_unique, collect_batches, sort_table
 from .aact_flat import FlatSource, read_flat_files, write_flat_files  # noqa: F401  (re-exported)
 
 _NAME = "aact"
@@ -414,34 +419,72 @@ def _truthy(e: pl.Expr) -> pl.Expr:
     return e.cast(pl.String).str.to_lowercase().is_in(["t", "true", "1", "yes", "y"])
 
 
+class _Rows:
+    """One study's rows of one table, as columns (name -> values, in frame order); iterating gives row dicts."""
+
+    __slots__ = ("cols", "n")
+
+    def __init__(self, cols: dict[str, list], n: int):
+        self.cols, self.n = cols, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def column(self, name: str) -> list:
+        """The values of column ``name``; all None where the frame has no such column."""
+        col = self.cols.get(name)
+        return col if col is not None else [None] * self.n
+
+    def __iter__(self) -> Iterator[dict]:
+        names = list(self.cols)
+        return (dict(zip(names, values, strict=True)) for values in zip(*self.cols.values(), strict=True))
+
+
 class _Runs:
-    """Rows of a frame sorted by nct_id, handed out study by study (the frame is walked once, in slices)."""
+    """Rows of a frame sorted by nct_id, handed out study by study (the frame is walked once, in slices).
+
+    A slice becomes Python column lists (Series.to_list), and a study's rows are list slices of them: a row dict per
+    input row (DataFrame.to_dicts) costs ~4x as much, and the largest table (outcome_measurements) is read by
+    column."""
 
     def __init__(self, df: pl.DataFrame | None, chunk: int = 100_000):
         self.df, self.chunk = df, chunk
+        self.names = [] if df is None else df.columns
         self.pos = 0
-        self.buf: list[dict] = []
+        self.cols: dict[str, list] = {}
+        self.ids: list = []
         self.i = 0
 
-    def take(self, nct: str) -> list[dict]:
-        out: list[dict] = []
-        if self.df is None:
-            return out
+    def _load(self) -> bool:
+        if self.df is None or self.pos >= self.df.height:
+            return False
+        part = self.df.slice(self.pos, self.chunk)
+        self.pos += part.height
+        self.cols = {c: part.get_column(c).to_list() for c in self.names}
+        self.ids, self.i = self.cols["nct_id"], 0
+        return True
+
+    def take(self, nct: str) -> _Rows:
+        parts: list[dict[str, list]] = []  # the study's rows, by slice (a study may straddle two)
         while True:
-            if self.i >= len(self.buf):
-                if self.pos >= self.df.height:
-                    return out
-                self.buf = self.df.slice(self.pos, self.chunk).to_dicts()
-                self.pos += len(self.buf)
-                self.i = 0
-            row = self.buf[self.i]
-            if row["nct_id"] != nct:
-                if row["nct_id"] is None or row["nct_id"] < nct:  # not a selected study (cannot happen after the
-                    self.i += 1  # semi-join, but never block on it)
-                    continue
-                return out
-            out.append(row)
-            self.i += 1
+            if self.i >= len(self.ids) and not self._load():
+                break
+            ids, i, n = self.ids, self.i, len(self.ids)
+            # a row of a study that is not selected (cannot happen after the semi-join, but never block on it)
+            while i < n and ids[i] != nct and (ids[i] is None or ids[i] < nct):
+                i += 1
+            j = i
+            while j < n and ids[j] == nct:
+                j += 1
+            if j > i:
+                parts.append({c: v[i:j] for c, v in self.cols.items()})
+            self.i = j
+            if j < n and ids[j] is not None and ids[j] > nct:  # the next study's rows
+                break
+        if len(parts) == 1:
+            return _Rows(parts[0], len(parts[0]["nct_id"]))
+        cols = {c: [x for p in parts for x in p[c]] for c in self.names}
+        return _Rows(cols, len(cols["nct_id"]) if cols else 0)
 
 
 # --- one study -----------------------------------------------------------------------------------------
@@ -470,8 +513,18 @@ def _list_or_unknown(t: dict, key: str, present: bool):
     return [] if v is None else v
 
 
-def study_rows(t: dict, rows: dict[str, list[dict]], present: set[str], source_version: str) -> StudyRows:
-    """One study's joined AACT rows -> its rows of the six tables. Raises RecordError naming the NCT id."""
+def _coalesce(first: list, second: list) -> list:
+    """``first``'s value where it is not None, else ``second``'s, row by row."""
+    return [x if x is not None else y for x, y in zip(first, second, strict=True)]
+
+
+# the columns of _Prepared.groups that study_rows reads, in the order it unpacks them
+_GROUP_INPUT = ("outcome_id", "ctgov_group_code", "result_group_id", "title", "description")
+
+
+def study_rows(t: dict, rows: dict[str, _Rows], present: set[str], source_version: str) -> StudyRows:
+    """One study's joined AACT rows (its trial row, and its rows of every other frame of _Prepared) -> its rows of
+    the six tables. Raises RecordError naming the NCT id."""
     nct = t["nct_id"]
     out = StudyRows()
     trial = trial_row(
@@ -573,39 +626,36 @@ def study_rows(t: dict, rows: dict[str, list[dict]], present: set[str], source_v
         return o
 
     titles: dict[tuple[int, str], str | None] = {}
-    seen: dict[tuple[int, str], dict] = {}
+    seen: dict[tuple[int, str], tuple] = {}  # (outcome, code) -> (result_group_id, title, description)
     templates: dict[tuple, dict] = {}
-    for g in rows["groups"]:
-        where = f"result_groups[{g['ctgov_group_code']}]"
-        o = outcome_of(g["outcome_id"], f"{where}.outcome_id")
-        code = g["ctgov_group_code"]
+    groups = rows["groups"]  # read by column, like the measurements: the second largest frame
+    for aact_oid, code, rg_id, title, description in zip(*map(groups.column, _GROUP_INPUT), strict=True):
+        o = outcomes.get(aact_oid)
+        if o is None:
+            o = outcome_of(aact_oid, f"result_groups[{code}].outcome_id")
         if code is None or not str(code).strip():
             raise RecordError(
                 nct, f"{o['outcome_id']}.groups.ctgov_group_code", "result group without a code", "bad_reference"
             )
-        key = (g["outcome_id"], code)
+        key = (aact_oid, code)
         if key in seen:
-            prev = seen[key]
-            if g["result_group_id"] is not None and (prev["title"], prev["description"]) != (
-                g["title"],
-                g["description"],
-            ):
+            prev_id, prev_title, prev_description = seen[key]
+            if rg_id is not None and (prev_title, prev_description) != (title, description):
                 raise RecordError(
                     nct,
                     f"{o['outcome_id']}.groups[{code}]",
-                    f"code {code} names two different result groups "
-                    f"(ids {prev['result_group_id']} and {g['result_group_id']})",
+                    f"code {code} names two different result groups (ids {prev_id} and {rg_id})",
                     "bad_reference",
                 )
             continue
-        seen[key] = g
+        seen[key] = (rg_id, title, description)
         # One AACT result group is usually referenced by many outcomes: its row (text checks, dose parsing) is
         # built once; the row of another outcome differs only in the ids, exactly as result_group_row makes them.
-        tkey = (code, g["title"], g["description"])
+        tkey = (code, title, description)
         template = templates.get(tkey)
         if template is None:
             row = result_group_row(
-                trial_id=nct, outcome_id=o["outcome_id"], code=code, title=g["title"], description=g["description"]
+                trial_id=nct, outcome_id=o["outcome_id"], code=code, title=title, description=description
             )
             templates[tkey] = row
         else:
@@ -613,41 +663,55 @@ def study_rows(t: dict, rows: dict[str, list[dict]], present: set[str], source_v
         out.add("arms", row)
         titles[key] = row["title"]
 
-    mi: dict[int, int] = {}
-    for m in rows.get("measurements", ()):
-        o = outcome_of(m["outcome_id"], f"outcome_measurements[id={m['id']}].outcome_id")
-        i = mi.get(m["outcome_id"], 0)
-        mi[m["outcome_id"]] = i + 1
-        lower = (
-            m["dispersion_lower_limit_raw"]
-            if m["dispersion_lower_limit_raw"] is not None
-            else m["dispersion_lower_limit"]
-        )
-        upper = (
-            m["dispersion_upper_limit_raw"]
-            if m["dispersion_upper_limit_raw"] is not None
-            else m["dispersion_upper_limit"]
-        )
-        out.add(
-            "measurements",
-            measurement_row(
-                outcome=o,
-                index=i,
-                group_code=m["ctgov_group_code"],
-                group_title=m["group_title"]
-                if m["group_title"] is not None
-                else titles.get((m["outcome_id"], m["ctgov_group_code"])),
-                value=m["param_value"],
-                spread=m["dispersion_value"],
-                lower_limit=lower,
-                upper_limit=upper,
-                n=m.get("n"),
-                n_units=m.get("n_units"),
-                class_title=m["classification"],
-                category_title=m["category"],
-                comment=m["explanation_of_na"],
-            ),
-        )
+    # Measurements come in (outcome_id, id) order, read by column: each outcome's run of rows is built at once by
+    # its Measurements (which reads the outcome's part of a row once), and the message of a bad reference is written
+    # only when there is one.
+    ms = rows.get("measurements")
+    if ms is not None and len(ms):
+        col = ms.column
+        ids, oids, codes = col("id"), col("outcome_id"), col("ctgov_group_code")
+        # the result group's title where the measurement names none; a limit as posted where AACT kept the text
+        group_titles = [
+            t if t is not None else titles.get((oid, code))
+            for t, oid, code in zip(col("group_title"), oids, codes, strict=True)
+        ]
+        lowers = _coalesce(col("dispersion_lower_limit_raw"), col("dispersion_lower_limit"))
+        uppers = _coalesce(col("dispersion_upper_limit_raw"), col("dispersion_upper_limit"))
+        values, spreads, ns, n_units = col("param_value"), col("dispersion_value"), col("n"), col("n_units")
+        classes, categories, comments = col("classification"), col("category"), col("explanation_of_na")
+        mi: dict[int, int] = {}
+        a = 0
+        for aact_oid, run in itertools.groupby(oids):
+            b = a + sum(1 for _ in run)
+            o = outcomes.get(aact_oid)
+            if o is None:
+                o = outcome_of(aact_oid, f"outcome_measurements[id={ids[a]}].outcome_id")
+            i = mi.get(aact_oid, 0)
+            mi[aact_oid] = i + b - a
+            out.extend(
+                "measurements",
+                Measurements(o).rows(
+                    i,
+                    codes[a:b],
+                    group_titles[a:b],
+                    values[a:b],
+                    spreads[a:b],
+                    lowers[a:b],
+                    uppers[a:b],
+                    ns[a:b],
+                    n_units[a:b],
+                    classes[a:b],
+                    categories[a:b],
+                    comments[a:b],
+                ),
+            )
+            a = b
+
+    # measurements built by column (_ColumnMeasurements): only their number, for their outcome rows
+    counted = rows.get("measurement_counts")
+    if counted is not None:
+        for aact_oid, n in zip(counted.column("outcome_id"), counted.column("n"), strict=True):
+            outcomes[aact_oid]["n_measurements"] = n
 
     ai: dict[int, int] = {}
     for a in rows["analyses"]:
@@ -859,9 +923,16 @@ class _Chunks:
         self.close()
 
 
-def _walk(prep: _Prepared, report: IngestReport, strict: bool, source_version: str, bar) -> Iterator[StudyRows]:
-    """Rows of every study of one chunk, in nct_id order."""
-    frames = prep.collect()
+def _walk(
+    prep: _Prepared,
+    report: IngestReport,
+    strict: bool,
+    source_version: str,
+    bar,
+    frames: dict[str, pl.DataFrame] | None = None,
+) -> Iterator[StudyRows]:
+    """Rows of every study of one chunk, in nct_id order (from ``frames``, default ``prep.collect()``)."""
+    frames = dict(prep.collect() if frames is None else frames)
     trials = frames.pop("trials")
     runs = {k: _Runs(v, 20_000) for k, v in frames.items()}
     del frames
@@ -879,27 +950,178 @@ def _walk(prep: _Prepared, report: IngestReport, strict: bool, source_version: s
     yield from report.each(each(), build, strict)
 
 
-def _batches(
-    studies: Iterator[StudyRows], report: IngestReport, strict: bool, batch: int
+def _chunk_tables(
+    prep: _Prepared, report: IngestReport, strict: bool, source_version: str, batch: int, bar
 ) -> Iterator[dict[str, pa.Table]]:
-    """Studies -> the six tables every ``batch`` studies (Python row dicts cost ~10x their Arrow size), and once
-    more at the end."""
-    ts = TableSet()
-    n = 0
-    for rows in studies:
-        try:
-            ts.add(rows)
-        except RecordError as err:
-            if strict:
-                raise
-            report.kept -= 1
-            report.skip(err)
-            continue
-        n += 1
-        if n % batch == 0:
-            yield ts.to_arrow()
-            ts = TableSet()
-    yield ts.to_arrow()
+    """The six tables of one chunk's studies, every ``batch`` studies: ``collect_batches`` of :func:`_walk`, the
+    measurements of its plain studies built by column (see :class:`_ColumnMeasurements`)."""
+    frames = prep.collect()
+    columns = _ColumnMeasurements.of(frames)
+    if columns is not None:
+        frames["measurements"], frames["measurement_counts"] = columns.other, columns.counts
+    for part in collect_batches(_walk(prep, report, strict, source_version, bar, frames), report, strict, batch):
+        if columns is not None:
+            part["measurements"] = columns.add_to(part)
+        yield part
+
+
+# --- measurements by column ----------------------------------------------------------------------------
+
+# A posted number that the column-wise path reads as parse_number does: an optional comparator (group 1), then a
+# number (group 2) of ASCII digits with an optional minus and decimals, at most 15 digits a side (no space,
+# thousands comma or exponent). _PLAIN_COUNT: a count, as parse_int reads it.
+_PLAIN_NUMBER = r"^(<=|>=|<|>|=)?(-?[0-9]{1,15}(?:\.[0-9]{1,15})?)$"
+_PLAIN_COUNT = r"^(=)?([0-9]{1,15})$"
+# columns of _Prepared.measurements the column-wise path reads as text
+_MEASUREMENT_TEXT = (
+    "ctgov_group_code",
+    "group_title",
+    "classification",
+    "category",
+    "param_value",
+    "dispersion_value",
+    "dispersion_lower_limit",
+    "dispersion_upper_limit",
+    "dispersion_lower_limit_raw",
+    "dispersion_upper_limit_raw",
+    "explanation_of_na",
+    "n",
+    "n_units",
+)
+
+
+def _plain_number(raw: pl.Expr, pattern: str = _PLAIN_NUMBER) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(plain, number, comparator) of a text column: whether the column-wise path reads the text (null, a
+    "not available" token as posted, or a number matching ``pattern``), the number's text and its comparator."""
+    groups = raw.str.extract_groups(pattern)
+    number = groups.struct.field("2")
+    na = raw.str.to_lowercase().is_in(sorted(NA_TOKENS)) & raw.str.contains(r"^[ -~]*$")  # (lower() of ASCII)
+    return raw.is_null() | na | number.is_not_null(), number, groups.struct.field("1")
+
+
+def _plain_text(raw: pl.Expr, max_len: int = SHORT_TEXT_MAX) -> pl.Expr:
+    """Whether check_text keeps the text as it is (polars text is valid UTF-8, so no lone surrogate)."""
+    return raw.is_null() | ((raw.str.len_chars() <= max_len) & ~raw.str.contains("\x00", literal=True))
+
+
+class _ColumnMeasurements:
+    """The measurement rows of a chunk's plain studies, built by column with polars: no Python object per value
+    (measurements are most of the rows; row by row, they were half the time of a chunk).
+
+    A study is plain where each of its measurements names an outcome of the study (one with that id) and a group
+    code, and where every value is one the row constructor keeps or parses without a question (_plain_number,
+    _plain_text): then the rows are those :meth:`Measurements.rows` builds (test_aact_chunked checks it). Any other
+    study's measurements are built row by row, as before, with the constructor's checks and errors.
+
+    :func:`_walk` builds the plain studies' other rows as usual, their outcomes' ``n_measurements`` set from
+    ``counts``; :meth:`add_to` then adds the measurement rows of the plain studies a batch kept, completed from the
+    batch's outcome rows (param type, dispersion, unit: what Measurements reads from the outcome)."""
+
+    def __init__(self, frames: dict[str, pl.DataFrame]):
+        m = frames["measurements"].with_columns(
+            pl.lit(None, pl.String).alias(c) for c in ("n", "n_units") if c not in frames["measurements"].columns
+        )
+        # an outcome's position among its study's outcomes (as study_rows numbers them); an id twice in a study
+        # (never in AACT) is left to the row constructors
+        outcomes = frames["outcomes"].select(
+            "nct_id",
+            pl.col("id").alias("outcome_id"),
+            pl.int_range(pl.len()).over("nct_id").alias("_outcome_index"),
+            pl.len().over("nct_id", "id").alias("_copies"),
+        )
+        # the title of the first result group of an outcome and code: study_rows' titles
+        titles = (
+            frames["groups"]
+            .unique(["nct_id", "outcome_id", "ctgov_group_code"], keep="first", maintain_order=True)
+            .select("nct_id", "outcome_id", "ctgov_group_code", pl.col("title").alias("_result_group_title"))
+        )
+        m = m.join(outcomes, on=["nct_id", "outcome_id"], how="left", maintain_order="left").join(
+            titles, on=["nct_id", "outcome_id", "ctgov_group_code"], how="left", maintain_order="left"
+        )
+        code = pl.col("ctgov_group_code")
+        title = pl.coalesce("group_title", "_result_group_title")
+        lower = pl.coalesce("dispersion_lower_limit_raw", "dispersion_lower_limit")
+        upper = pl.coalesce("dispersion_upper_limit_raw", "dispersion_upper_limit")
+        value_plain, value, value_mod = _plain_number(pl.col("param_value"))
+        spread_plain, spread, spread_mod = _plain_number(pl.col("dispersion_value"))
+        lower_plain, lower_value, _ = _plain_number(lower)
+        upper_plain, upper_value, _ = _plain_number(upper)
+        n_plain, n, _ = _plain_number(pl.col("n"), _PLAIN_COUNT)
+        plain = (
+            (pl.col("_copies") == 1).fill_null(False)
+            & code.is_not_null()
+            & value_plain
+            & spread_plain
+            & (spread_mod.is_null() | (spread_mod == "="))  # parse_float takes no other comparator
+            & lower_plain
+            & upper_plain
+            & n_plain
+            & pl.all_horizontal(_plain_text(e) for e in (code, title, pl.col("classification"), pl.col("category")))
+            & _plain_text(pl.col("n_units"))
+            & _plain_text(pl.col("explanation_of_na"), LONG_TEXT_MAX)
+        )
+        m = m.with_columns(plain.all().over("nct_id").alias("_plain"))
+        self.other = m.filter(~pl.col("_plain")).select(frames["measurements"].columns)
+        rows = m.filter(pl.col("_plain"))
+        self.counts = rows.group_by("nct_id", "outcome_id", maintain_order=True).agg(pl.len().alias("n"))
+        outcome_id = pl.format("{}:O{}", "nct_id", "_outcome_index")
+        self.rows = rows.select(
+            pl.col("nct_id").alias("trial_id"),
+            outcome_id.alias("outcome_id"),
+            pl.format("{}:M{}", outcome_id, pl.int_range(pl.len()).over("nct_id", "outcome_id")).alias(
+                "measurement_id"
+            ),
+            pl.format("{}:{}", outcome_id, code).alias("group_id"),
+            code.alias("group_code"),
+            title.alias("group_title"),
+            pl.col("classification").alias("class_title"),
+            pl.col("category").alias("category_title"),
+            value.cast(pl.Float64).alias("value"),
+            value_mod.alias("value_modifier"),
+            pl.col("param_value").alias("value_raw"),
+            spread.cast(pl.Float64).alias("spread"),
+            pl.col("dispersion_value").alias("spread_raw"),
+            lower_value.cast(pl.Float64).alias("lower_limit"),
+            lower.alias("lower_limit_raw"),
+            upper_value.cast(pl.Float64).alias("upper_limit"),
+            upper.alias("upper_limit_raw"),
+            n.cast(pl.Int64).alias("n"),
+            pl.col("n").alias("n_raw"),
+            "n_units",
+            pl.col("explanation_of_na").alias("comment"),
+        ).sort("trial_id", "measurement_id")  # the order of the table: a batch's rows then need no sort of their own
+
+    @classmethod
+    def of(cls, frames: dict[str, pl.DataFrame]) -> _ColumnMeasurements | None:
+        """None where there are no measurements, or where a value column is not text (a typed copy of AACT):
+        then every measurement is built row by row."""
+        m = frames.get("measurements")
+        if m is None or any(m.schema[c] != pl.String for c in _MEASUREMENT_TEXT if c in m.schema):
+            return None
+        return cls(frames)
+
+    def add_to(self, part: dict[str, pa.Table]) -> pa.Table:
+        """The measurements of a batch: its rows built row by row and those of its kept plain studies."""
+        schema = TABLES["measurements"]
+        kept = pl.from_arrow(part["trials"].select(["trial_id"])).to_series()
+        outcomes = pl.from_arrow(
+            part["outcomes"].select(
+                ["outcome_id", "param_type", "dispersion_type", "dispersion_type_raw", "unit_of_measure"]
+            )
+        )
+        # the confidence level of a dispersion "95% Confidence Interval" (the outcome row keeps only its type)
+        ci = {raw: parse_dispersion(raw, None)[1] for raw in outcomes["dispersion_type_raw"].unique().to_list()}
+        outcomes = outcomes.with_columns(
+            pl.col("dispersion_type_raw").replace_strict(ci, return_dtype=pl.Float64).alias("dispersion_ci_percent")
+        )
+        rows = (
+            self.rows.filter(pl.col("trial_id").is_in(kept.implode()))
+            .join(outcomes, on="outcome_id", how="left", maintain_order="left")
+            .select(schema.names)
+        )
+        if rows.height == 0:
+            return part["measurements"]
+        return sort_table("measurements", pa.concat_tables([part["measurements"], rows.to_arrow().cast(schema)]))
 
 
 def _out_file(d: Path, k: int, name: str) -> Path:
@@ -917,9 +1139,25 @@ def _chunk_to_files(
         for name in TABLES:
             f = stack.enter_context(pa.OSFile(str(_out_file(d, k, name)), "wb"))
             writers[name] = stack.enter_context(pa.ipc.new_file(f, TABLES[name], options=opts))
-        for part in _batches(_walk(prep, report, strict, source_version, bar), report, strict, batch):
+        stack.enter_context(_gc_paused())
+        for part in _chunk_tables(prep, report, strict, source_version, batch, bar):
             for name in TABLES:
                 writers[name].write_table(part.pop(name))
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a chunk is walked into Arrow. The walk makes millions of short-lived
+    rows and column lists in no cycle (reference counting frees them); the collector's passes over the ones alive
+    (a batch of rows, the frames' column lists) find nothing and cost ~15% of the walk."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _read_arrow(path: Path, field: int | None = None) -> pa.Table:
@@ -1008,6 +1246,40 @@ def _as_schema(t: pa.Table, schema: pa.Schema) -> pa.Table:
     return t if t.schema.equals(schema, check_metadata=True) else t.cast(schema)
 
 
+class _Reading(NamedTuple):
+    chunks: _Chunks
+    source_version: str
+    bar: Any  # tqdm
+
+
+@contextlib.contextmanager
+def _reading(
+    src: str | os.PathLike | Frames,
+    report: IngestReport,
+    *,
+    strict: bool,
+    source_version: str | None,
+    require_results: bool,
+    nct_ids: list[str] | None,
+    progress: bool,
+    chunk_studies: int | None,
+    tmp_dir: str | os.PathLike | None,
+) -> Iterator[_Reading]:
+    """The set-up of :func:`iter_studies` and :func:`read`: the input, the selected studies (those left out counted in
+    ``report``), their chunks (split into a temporary directory that is removed on leaving, also on error) and the
+    progress bar."""
+    from tqdm.auto import tqdm
+
+    inp = _Input(src)
+    source_version = source_version or f"aact:{inp.name}"
+    studies = _select(inp, report, strict, require_results, nct_ids)
+    with (
+        _Chunks(inp, studies, chunk_studies, tmp_dir) as chunks,
+        tqdm(total=studies.height, unit="study", disable=not progress, desc="aact", mininterval=1.0) as bar,
+    ):
+        yield _Reading(chunks, source_version, bar)
+
+
 def iter_studies(
     src: str | os.PathLike | Frames,
     *,
@@ -1025,16 +1297,19 @@ def iter_studies(
     its reason counted in ``report``.
 
     The studies are read ``chunk_studies`` at a time (None: all at once): see :func:`read`."""
-    from tqdm.auto import tqdm
-
     report = report if report is not None else IngestReport()
-    inp = _Input(src)
-    source_version = source_version or f"aact:{inp.name}"
-    studies = _select(inp, report, strict, require_results, nct_ids)
-    with (
-        _Chunks(inp, studies, chunk_studies, tmp_dir) as chunks,
-        tqdm(total=studies.height, unit="study", disable=not progress, desc="aact", mininterval=1.0) as bar,
-    ):
+    with _reading(
+        src,
+        report,
+        strict=strict,
+        source_version=source_version,
+        require_results=require_results,
+        nct_ids=nct_ids,
+        progress=progress,
+        chunk_studies=chunk_studies,
+        tmp_dir=tmp_dir,
+    ) as reading:
+        chunks, source_version, bar = reading
         for k in range(chunks.n):
             yield from _walk(chunks.prepared(k), report, strict, source_version, bar)
 
@@ -1068,23 +1343,27 @@ def read(
     >>> tables, report = read("aact_oncology_merck/", source_version="aact_oncology_merck@140dae3")  # doctest: +SKIP
     >>> report.kept, tables["analyses"].num_rows  # doctest: +SKIP
     """
-    from tqdm.auto import tqdm
-
     n_workers = workers if workers is not None else _default_workers()
     if n_workers < 1:
         raise ValueError(f"workers must be at least 1, not {n_workers}")
     report = IngestReport()
-    inp = _Input(src)
-    source_version = source_version or f"aact:{inp.name}"
-    studies = _select(inp, report, strict, require_results, nct_ids)
-    with (
-        _Chunks(inp, studies, chunk_studies, tmp_dir) as chunks,
-        tqdm(total=studies.height, unit="study", disable=not progress, desc="aact", mininterval=1.0) as bar,
-    ):
+    with _reading(
+        src,
+        report,
+        strict=strict,
+        source_version=source_version,
+        require_results=require_results,
+        nct_ids=nct_ids,
+        progress=progress,
+        chunk_studies=chunk_studies,
+        tmp_dir=tmp_dir,
+    ) as reading:
+        chunks, source_version, bar = reading
         d = chunks.dir
         if d is None:  # one chunk: no files
-            studies_rows = _walk(chunks.prepared(0), report, strict, source_version, bar)
-            return _concat(list(_batches(studies_rows, report, strict, batch))), report
+            with _gc_paused():
+                parts = list(_chunk_tables(chunks.prepared(0), report, strict, source_version, batch, bar))
+                return _concat(parts), report
         (d / "_out").mkdir()
         if min(n_workers, chunks.n) > 1:
             _run_workers(chunks, min(n_workers, chunks.n), report, strict, source_version, batch, bar)
