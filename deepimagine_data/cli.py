@@ -113,7 +113,14 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     # one context for the whole command: every input checked and read before anything is written, and the
     # builders reuse what was read and labelled
-    ctx = BuildContext(opts.strict, opts.inputs, partition_trials=args.partition_trials, progress=True, release=True)
+    ctx = BuildContext(
+        opts.strict,
+        opts.inputs,
+        partition_trials=args.partition_trials,
+        progress=True,
+        release=True,
+        workers=args.workers,
+    )
     try:
         ctx.assembled()
     except (InputError, RecordError, FileNotFoundError) as e:
@@ -137,6 +144,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"{spec}: {n:,} trial(s) dropped, already read from an earlier input")
     print()
     print(f"studies with posted results: {with_results:,}   analyses: {flat['analyses'].num_rows:,}")
+    del tables, flat, trials_t  # the context holds the inputs until every product is made, then drops them
     print(f"fingerprint: {folder_fingerprint(folder)[:16]}")
     print()
 
@@ -145,6 +153,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     ctx.products(opts.targets)
     if opts.approx is not None:
         ctx.approx_pairs(opts)
+    ctx.drop_inputs()  # every product is made: writing reads none of the input tables
     with ctx.stages("split and write pairs"):
         pfolder, ptables, info = pairs.write(args.out, opts, ctx)
     with ctx.stages("split and write bench"):
@@ -377,6 +386,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=PARTITION_TRIALS,
         help=f"trials labelled and paired at once (default {PARTITION_TRIALS:,}): memory follows this, not the "
         "size of the inputs; any value gives the same datasets",
+    )
+    b.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="partitions labelled at once, each in a forked process (default: 2 on Linux with 2 or more cores, "
+        "else 1); any value gives the same datasets",
     )
     g = b.add_argument_group("approximate pairs and pathways")
     g.add_argument("--no-approx", action="store_true", help="build without the approx and pathways configs")

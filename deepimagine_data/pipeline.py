@@ -17,6 +17,7 @@ import os
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -160,6 +161,58 @@ class Products:
     partitions: int
 
 
+@dataclass
+class _Partition:
+    """What one partition of trials gives (:func:`_label_partition`), merged in partition order."""
+
+    labelled: object  # pairs.comparisons.Labelled: tallies and drops only
+    strict: dict[str, pa.Table]
+    strict_counts: dict[str, Counter]
+    questions: pa.Table
+    question_counts: Counter
+    usable: list[dict]
+
+
+def _label_partition(tables: dict[str, pa.Table], licenses: dict[str, str], targets: str) -> _Partition:
+    """Label one partition's trials and make its strict pairs, questions and approx-usable comparisons (the
+    filters that look across trials run on the merged partitions)."""
+    from .pairs.approx import labelled as approx_usable
+    from .pairs.comparisons import Corpus, Labelled, label_corpus
+    from .pairs.strict import build_pairs
+    from .questions import build_questions
+
+    lab = label_corpus(Corpus.from_tables(tables))
+    strict_counts: dict[str, Counter] = {}
+    question_counts: Counter = Counter()
+    sp = build_pairs(tables, licenses, lab.comparisons, strict_counts, lab.corpus, targets, dedupe=False)
+    q = build_questions(tables, lab.comparisons, licenses, question_counts, lab.corpus, across_trials=False)
+    tallies = Labelled([], None, lab.tallies, lab.drops)
+    return _Partition(tallies, sp, strict_counts, q, question_counts, approx_usable(lab.comparisons))
+
+
+# (context, licenses, targets) of the build whose partitions forked workers label: set before the fork, so each
+# worker reads the parent's tables from its own copy-on-write pages
+_FORKED: tuple | None = None
+
+
+def _label_forked(ids: pa.Array) -> _Partition:
+    ctx, licenses, targets = _FORKED
+    return _label_partition(ctx.partition_tables(ids), licenses, targets)
+
+
+def default_workers() -> int:
+    """Processes that label partitions at once: 2 where this Linux process may run on 2 or more cores, else 1.
+    Not more by default: each worker holds a partition's Python objects (~0.3 GB at the default size), and
+    forking is only safe where it is the platform's default (Linux)."""
+    if not sys.platform.startswith("linux"):
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return 2 if cores >= 2 else 1
+
+
 class BuildContext:
     """What one command builds from one set of inputs: the inputs read once, then everything derived from them,
     kept on this object (not on the module), so a command makes one context and hands it to every builder.
@@ -176,9 +229,14 @@ class BuildContext:
         partition_trials: int = PARTITION_TRIALS,
         progress: bool = False,
         release: bool = False,
+        workers: int | None = 1,
     ):
         if partition_trials < 1:
             raise ValueError(f"partition_trials must be >= 1, got {partition_trials}")
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be >= 1 (or None for the default), got {workers}")
+        # partitions labelled at once, each in a forked process (None: default_workers())
+        self.workers = default_workers() if workers is None else workers
         self.strict = strict
         self.inputs = canonical_inputs(tuple(inputs))
         self.partition_trials = partition_trials
@@ -230,11 +288,11 @@ class BuildContext:
         return [pa.array(ids[i : i + n], pa.string()) for i in range(0, len(ids), n)]
 
     def partition_tables(self, ids: pa.Array) -> dict[str, pa.Table]:
-        import pyarrow.compute as pc
+        from .tables import of_trials
 
         if len(ids) == self.tables["trials"].num_rows:
             return self.tables
-        return {k: t.filter(pc.is_in(t.column("trial_id"), value_set=ids)) for k, t in self.tables.items()}
+        return of_trials(self.tables, ids)
 
     def products(self, targets: str = DEFAULT_TARGETS) -> Products:
         """Strict pairs, questions and approx-usable comparisons of every partition, merged."""
@@ -248,15 +306,32 @@ class BuildContext:
         give_back_memory()
         return p
 
+    def _labelled_partitions(self, parts: list[pa.Array], targets: str) -> Iterator[_Partition]:
+        """Each partition's products, in partition order: here, or in ``workers`` forked processes that inherit the
+        read tables (nothing is copied to them; each sends back its partition's products)."""
+        global _FORKED
+
+        licenses = self.licenses()
+        workers = min(self.workers, len(parts))
+        if workers < 2:
+            for ids in parts:
+                yield _label_partition(self.partition_tables(ids), licenses, targets)
+            return
+        import multiprocessing as mp
+
+        _FORKED = (self, licenses, targets)
+        try:
+            with mp.get_context("fork").Pool(workers) as pool:
+                yield from pool.imap(_label_forked, parts)
+        finally:
+            _FORKED = None
+
     def _products_of(self, parts: list[pa.Array], targets: str) -> Products:
         from tqdm.auto import tqdm
 
-        from .pairs.approx import labelled as approx_usable
-        from .pairs.comparisons import Corpus, Labelled, label_corpus
-        from .pairs.strict import build_pairs
-        from .questions import build_questions, filter_across_trials, keep_rows, kept_across_trials, row_keys
+        from .pairs.comparisons import Labelled
+        from .questions import filter_across_trials, keep_rows, kept_across_trials, row_keys
 
-        licenses = self.licenses()
         strict_parts: dict[str, PackedTable] = {}
         strict_keys: dict[str, list[dict]] = {}
         strict_counts: dict[str, Counter] = {}
@@ -265,19 +340,22 @@ class BuildContext:
         q_counts: Counter = Counter()
         merged = Labelled([], None)
         usable: list[dict] = []
-        for ids in tqdm(parts, desc="label and pair", unit="partition", disable=not self.progress or len(parts) < 2):
-            t = self.partition_tables(ids)
-            lab = label_corpus(Corpus.from_tables(t))
-            merged.add(lab)
-            sp = build_pairs(t, licenses, lab.comparisons, strict_counts, lab.corpus, targets, dedupe=False)
-            for kind, table in sp.items():
+        quiet = not self.progress or len(parts) < 2
+        bar = tqdm(total=len(parts), desc="label and pair", unit="partition", disable=quiet)
+        for part in self._labelled_partitions(parts, targets):
+            merged.add(part.labelled)
+            for kind, c in part.strict_counts.items():
+                strict_counts.setdefault(kind, Counter()).update(c)
+            for kind, table in part.strict.items():
                 strict_parts.setdefault(kind, PackedTable(table.schema)).append(table)
                 strict_keys.setdefault(kind, []).extend(row_keys(table, "pair_id"))
-            q = build_questions(t, lab.comparisons, licenses, q_counts, lab.corpus, across_trials=False)
-            q_parts.append(q)
-            q_keys.extend(row_keys(q, "question_id"))
-            usable.extend(approx_usable(lab.comparisons))
-            del t, lab, sp, q
+            q_counts.update(part.question_counts)
+            q_parts.append(part.questions)
+            q_keys.extend(row_keys(part.questions, "question_id"))
+            usable.extend(part.usable)
+            bar.update()
+            del part
+        bar.close()
         strict = {}
         for kind, packed in strict_parts.items():
             keep = kept_across_trials(strict_keys.pop(kind), "pair_id", strict_counts[kind])
@@ -330,6 +408,16 @@ class BuildContext:
         self._approx[opts] = res
         give_back_memory()
         return res
+
+    def drop_inputs(self) -> None:
+        """Once every product of a command is made: keep of the inputs only what the split assignment reads (three
+        columns of ``trials``). At registry scale the read tables are ~4 GiB that writing the datasets never reads.
+        Only a command's context (``release``) may do this; later calls that need the tables fail loudly."""
+        if not self.release:
+            raise RuntimeError("drop_inputs: only a command's build context (release=True) forgets its inputs")
+        a = self.assembled()
+        a.tables = {"trials": a.tables["trials"].select(["trial_id", "nct_id", "results_first_posted_date"])}
+        give_back_memory()
 
     def comparison_funnel(self, name: str, targets: str = DEFAULT_TARGETS) -> Funnel:
         """The steps every corpus shares: posted analyses -> comparisons -> known answers -> arms -> p/CI agree."""

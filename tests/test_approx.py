@@ -204,7 +204,7 @@ def test_custom_order_reorders_steps_only():
     base = pipeline.approx_pairs(opts).tables["pathways"]
     other = pipeline.approx_pairs(custom).tables["pathways"]
     assert base.column("pathway_id").to_pylist() == other.column("pathway_id").to_pylist()
-    for r in other.slice(0, 500).to_pylist():
+    for r in other.to_table().slice(0, 500).to_pylist():
         factors = [s["factor"] for s in r["steps"]]
         if "outcome" in factors:
             assert factors[0] == "outcome"
@@ -234,3 +234,33 @@ def test_options_validate():
 def test_dates_are_dates(rows):
     r = rows["approx"][0][1]
     assert isinstance(r["anchor_results_first_posted_date"], dt.date)
+
+
+def test_picker_is_the_anchor_rule(comparisons):
+    """The build's anchor picker (one cdist per neighbour, first comparison per outcome) picks what the plain rule
+    picks -- same comparison, same rounded outcome similarity -- for real targets against real neighbours."""
+    import random
+    from collections import defaultdict
+
+    tables, _ = pipeline.corpus()
+    oc = tables["outcomes"]
+    titles = dict(zip(oc["outcome_id"].to_pylist(), oc["title"].to_pylist(), strict=True))
+    by_trial = defaultdict(list)
+    for c in ap.labelled(list(comparisons.values())):
+        by_trial[c["trial_id"]].append(c)
+    rng = random.Random(5)
+    trials = sorted(by_trial)
+    anchors = ap._Anchors(by_trial, titles)
+    checked = ties = 0
+    for tid in rng.sample(trials, 80):
+        pick = ap._Picker(anchors, by_trial[tid])
+        for nid in rng.sample(trials, 15):
+            for target in by_trial[tid]:
+                plain = ap._pick_anchor(target, by_trial[nid], titles)
+                got = pick(target, nid)
+                assert (got[0]["comparison_id"], got[1]) == (plain[0]["comparison_id"], plain[1]), (target, nid)
+                checked += 1
+                best = [c for c in by_trial[nid] if ap.outcome_similarity(target, c, titles) == plain[1]]
+                ties += len(best) > 1
+    assert pick(by_trial[tid][0], "no such trial") is None
+    assert checked > 3_000 and ties > 300  # the tie-break by comparison id is exercised

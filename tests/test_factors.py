@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import replace
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -894,3 +895,42 @@ def test_two_indexes_agree(sample):
 def test_factor_order():
     assert FACTORS == ("intervention", "dose", "outcome", "population", "geography", "phase", "design")
     assert list(F._EXPLAIN) == list(FACTORS)
+
+
+_BLANK = {name: getattr(Side("x"), name) for name in Side.__dataclass_fields__ if name != "trial_id"}
+
+
+def _reads_only_its_fields(sa: Side, sb: Side) -> None:
+    # Differ caches a verdict by RULE_FIELDS: a rule given sides that keep only those fields must give the same
+    # verdict and reason
+    for f, names in F.RULE_FIELDS.items():
+        a, b = (replace(s, **{k: v for k, v in _BLANK.items() if k not in names}) for s in (sa, sb))
+        assert F._EXPLAIN[f](a, b) == F._EXPLAIN[f](sa, sb), (f, sa, sb)
+
+
+def test_each_rule_reads_only_its_fields():
+    # every pair of the hand-copied records above: they state what the embedded sample lacks (sex, ages,
+    # eligibility criteria, countries, doses), so a field a rule reads but RULE_FIELDS omits changes some verdict
+    assert set(F.RULE_FIELDS) == set(FACTORS)
+    sides = [trial(t) for t in RECORDS] + [comparison(c) for c in COMPARISONS]
+    for sa in sides:
+        for sb in sides:
+            _reads_only_its_fields(sa, sb)
+
+
+@pytest.mark.slow
+def test_each_rule_reads_only_its_fields_on_real_comparisons(sample):
+    _, comps, pairs, idx = sample
+    for a, b in pairs:
+        _reads_only_its_fields(idx.side(a), idx.side(b))
+
+
+@pytest.mark.slow
+def test_differ_equals_diff(sample):
+    _, comps, pairs, idx = sample
+    differ = F.Differ()
+    for _ in range(2):  # the second round reads every verdict from the cache
+        for a, b in pairs:
+            sa, sb = idx.side(a), idx.side(b)
+            assert differ(sa, sb) == diff(sa, sb)
+    assert 0 < len(differ.cache) <= 7 * len(pairs)

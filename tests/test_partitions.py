@@ -1,5 +1,6 @@
-"""A build labels and pairs its trials partition by partition (``pipeline.BuildContext``): any partition size must
-give the same datasets, funnel and drop counts as one pass over all trials.
+"""A build labels and pairs its trials partition by partition (``pipeline.BuildContext``), in forked workers: any
+partition size and any number of workers must give the same datasets, funnel and drop counts as one pass over all
+trials.
 
 Data: the embedded sample (AACT oncology subset, CliniFact, dose-response, LLM meta-analysis), in the package.
 """
@@ -22,8 +23,11 @@ def whole():
 
 @pytest.fixture(scope="module")
 def small():
-    ctx = pipeline.BuildContext(partition_trials=97)
-    return ctx.products()
+    # 97 trials at a time, labelled by two forked workers: neither the size nor the workers may change a row
+    ctx = pipeline.BuildContext(partition_trials=97, workers=2)
+    out = ctx.products()
+    assert pipeline._FORKED is None  # the workers' context is not kept past the pool
+    return out
 
 
 def test_partitions_cover_every_trial_once_in_id_order():
@@ -131,3 +135,9 @@ def test_packed_rows_stream_to_the_bytes_of_the_whole_table(tmp_path, monkeypatc
             tmp_path / f"train-{i:05d}-of-00003.parquet"
         ).read_bytes()
     assert tables.combine_digests(digests) == table_fingerprint({"c/train": t})
+
+
+def test_workers_default_and_checked():
+    assert pipeline.default_workers() in (1, 2)
+    with pytest.raises(ValueError, match="workers must be >= 1"):
+        pipeline.BuildContext(workers=0)

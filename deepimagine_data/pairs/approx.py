@@ -51,7 +51,8 @@ import pyarrow as pa
 from rapidfuzz import fuzz
 
 from ..splits import SplitAssignment
-from .factors import FACTORS, FactorDiff, SideIndex, diff, outcome_key
+from ..tables import PackedTable, of_trials
+from .factors import FACTORS, Differ, FactorDiff, SideIndex, outcome_key
 from .render import (
     TargetRule,
     arm_pair_blocks,
@@ -309,6 +310,10 @@ def outcome_similarity(target: Mapping, anchor: Mapping, titles: Mapping[str, st
 
 
 def _pick_anchor(target: dict, options: list[dict], titles: Mapping[str, str]) -> tuple[dict, float]:
+    """The rule for a neighbour's anchor comparison: same parameter type first, then the most similar outcome
+    title, then the comparison id. The build computes it with :class:`_Picker`; this plain form is what a test
+    holds the picker to."""
+
     def key(c: dict) -> tuple:
         same_type = (c.get("param_type") or "") == (target.get("param_type") or "")
         return (not same_type, -outcome_similarity(target, c, titles), c["comparison_id"])
@@ -317,21 +322,95 @@ def _pick_anchor(target: dict, options: list[dict], titles: Mapping[str, str]) -
     return best, outcome_similarity(target, best, titles)
 
 
+@dataclass
+class _Neighbour:
+    """One trial's usable comparisons as anchor options: its outcomes' keys and, per parameter type (and over all
+    types), the first comparison of each outcome -- comparisons of one outcome tie on everything but their id."""
+
+    keys: list[str]
+    by_type: dict[str, list[tuple[int, dict]]]  # param_type or "" -> [(outcome index, comparison)]
+    every: list[tuple[int, dict]]
+
+
+class _Anchors:
+    """:class:`_Neighbour` per trial and :func:`outcome_key` per outcome, each computed once per build."""
+
+    def __init__(self, by_trial: Mapping[str, list[dict]], titles: Mapping[str, str]) -> None:
+        self.by_trial, self.titles = by_trial, titles
+        self._keys: dict[str, str] = {}
+        self._trials: dict[str, _Neighbour | None] = {}
+
+    def key(self, outcome_id: str) -> str:
+        k = self._keys.get(outcome_id)
+        if k is None:
+            k = self._keys[outcome_id] = outcome_key(self.titles.get(outcome_id)) or ""
+        return k
+
+    def trial(self, trial_id: str) -> _Neighbour | None:
+        if trial_id in self._trials:
+            return self._trials[trial_id]
+        comps = sorted(self.by_trial.get(trial_id) or (), key=lambda c: c["comparison_id"])
+        index: dict[str, int] = {}
+        by_type: dict[str, dict[int, dict]] = defaultdict(dict)
+        every: dict[int, dict] = {}
+        for c in comps:  # by id, so the first kept per outcome is the one the rule's tie-break picks
+            j = index.setdefault(c["outcome_id"], len(index))
+            by_type[c.get("param_type") or ""].setdefault(j, c)
+            every.setdefault(j, c)
+        n = None
+        if comps:
+            n = _Neighbour(
+                [self.key(o) for o in index], {t: list(g.items()) for t, g in by_type.items()}, list(every.items())
+            )
+        self._trials[trial_id] = n
+        return n
+
+
+class _Picker:
+    """:func:`_pick_anchor` for the comparisons of one target trial against its neighbours: one rapidfuzz
+    ``cdist`` per neighbour scores the target's outcomes against the neighbour's, so the cost grows with
+    distinct outcomes, not with neighbours' comparisons times the target's."""
+
+    def __init__(self, anchors: _Anchors, targets: list[dict]) -> None:
+        self.anchors = anchors
+        self.row: dict[str, int] = {}
+        for c in targets:
+            self.row.setdefault(c["outcome_id"], len(self.row))
+        self.keys = [anchors.key(o) for o in self.row]
+        self._scores: dict[str, list[list[float]]] = {}
+
+    def __call__(self, target: dict, trial_id: str) -> tuple[dict, float] | None:
+        from rapidfuzz.process import cdist
+
+        n = self.anchors.trial(trial_id)
+        if n is None:
+            return None
+        scores = self._scores.get(trial_id)
+        if scores is None:
+            # float64 and the same rounding as outcome_similarity, so picks and ties are the plain rule's
+            m = cdist(self.keys, n.keys, scorer=fuzz.token_set_ratio, dtype="float64")
+            scores = self._scores[trial_id] = [[round(x / 100.0, 4) for x in r] for r in m.tolist()]
+        row = scores[self.row[target["outcome_id"]]]
+        options = n.by_type.get(target.get("param_type") or "") or n.every
+        j, best = min(options, key=lambda o: (-row[o[0]], o[1]["comparison_id"]))
+        return best, row[j]
+
+
 def candidates(
     target: dict,
     neighbours: list[tuple[str, float]],
-    labelled_by_trial: Mapping[str, list[dict]],
+    pick: _Picker,
     sides: _Sides,
-    titles: Mapping[str, str],
+    differ: Differ,
 ) -> list[Candidate]:
     """The target's anchor candidates with at least one changed factor, best first (:func:`_rank_key`)."""
     out = []
     for rank, (tid, sim) in enumerate(neighbours, start=1):
-        comps = labelled_by_trial.get(tid)
-        if not comps:
+        picked = pick(target, tid)
+        if picked is None:
             continue
-        anchor, osim = _pick_anchor(target, comps, titles)
-        d = diff(sides(anchor), sides(target))
+        anchor, osim = picked
+        d = differ(sides(anchor), sides(target))
         if d.changed:
             out.append(Candidate(anchor, d, sim, osim, rank))
     out.sort(key=_rank_key)
@@ -573,7 +652,7 @@ def pathway_row(rows: _Rows, target: dict, cand: Candidate, anchor_rank: int, or
 
 @dataclass
 class ApproxResult:
-    tables: dict[str, pa.Table]  # "approx", "pathways" (before splitting)
+    tables: dict[str, PackedTable]  # "approx", "pathways" (before splitting), sorted by id
     retrieval: Retrieval
     options: ApproxOptions
     targets: int  # labelled, dated target comparisons considered
@@ -597,17 +676,20 @@ def labelled(comparisons: list[dict]) -> list[dict]:
 
 
 class _Batches:
-    """Rows turned into Arrow every ``size`` rows; :meth:`table` drops repeated prompts (as
-    :func:`~deepimagine_data.questions.dedupe_prompts` would on the rows) and sorts by id."""
+    """Rows turned into zstd-packed Arrow every ``size`` rows (:class:`~deepimagine_data.tables.PackedTable`: a
+    pathway row's text is tens of kB, and at registry scale the unpacked rows alone were several GiB), with the keys
+    the repeated-prompt filter reads. Rows arrive in id order (trials by ``trial_id + ":"``, each trial's rows
+    sorted), so :meth:`table` needs no sort over the whole corpus."""
 
-    def __init__(self, schema: pa.Schema, id_column: str, size: int = 512):
+    def __init__(self, schema: pa.Schema, id_column: str, size: int = 2048):
         self.schema, self.id_column, self.size = schema, id_column, size
         self.rows: list[dict] = []
-        self.parts: list[pa.Table] = []
+        self.packed = PackedTable(schema)
         self.keys: list[dict] = []
 
-    def add(self, row: dict) -> None:
-        self.rows.append(row)
+    def add_trial(self, rows: list[dict]) -> None:
+        """One trial's rows (any order)."""
+        self.rows.extend(sorted(rows, key=lambda r: r[self.id_column]))
         if len(self.rows) >= self.size:
             self._flush()
 
@@ -617,17 +699,17 @@ class _Batches:
         if self.rows:
             t = pa.Table.from_pylist(self.rows, schema=self.schema)
             self.keys.extend(row_keys(t, self.id_column))
-            self.parts.append(t)
+            self.packed.append(t)
             self.rows = []
 
-    def table(self, dropped: Counter) -> pa.Table:
+    def table(self, dropped: Counter) -> PackedTable:
         from ..questions import keep_rows, kept_across_trials
 
         self._flush()
         keep = kept_across_trials(self.keys, self.id_column, dropped)
-        t = pa.concat_tables([keep_rows(p, keep, self.id_column) for p in self.parts] or [self.schema.empty_table()])
-        self.parts = []
-        return t.sort_by(self.id_column)
+        out = PackedTable.of((keep_rows(t, keep, self.id_column) for t in self.packed), self.schema)
+        self.packed = PackedTable(self.schema)
+        return out
 
 
 def build_approx(
@@ -648,24 +730,31 @@ def build_approx(
     by_trial: dict[str, list[dict]] = defaultdict(list)
     for c in comps:
         by_trial[c["trial_id"]].append(c)
-    retrieval = retrieve(tables, sorted(by_trial), assignment, exclude, options)
-    trials = {r["trial_id"]: r for r in tables["trials"].to_pylist()}
+    # only trials with a usable comparison are targets or anchors: at registry scale a seventh of the trials, so
+    # their rows are all that becomes Python objects (the side vocabulary still reads every trial)
+    own = of_trials(tables, sorted(by_trial))
+    retrieval = retrieve(own, sorted(by_trial), assignment, exclude, options)
+    trials = {r["trial_id"]: r for r in own["trials"].to_pylist()}
     outcomes = {
         r["outcome_id"]: r
-        for r in tables["outcomes"]
+        for r in own["outcomes"]
         .select(["outcome_id", "title", "outcome_type", "outcome_index", "time_frame", "unit_of_measure"])
         .to_pylist()
     }
     titles = {k: v["title"] for k, v in outcomes.items()}
-    sides = _Sides(SideIndex(tables))
+    sides = _Sides(SideIndex(tables, by_trial))
+    anchors, differ = _Anchors(by_trial, titles), Differ()
     rows = _Rows(trials, outcomes, dict(licenses), retrieval, assignment, TargetRule.parse(targets))
 
     # rows become Arrow a batch at a time (a pathway row's text is tens of kB; as Python strings a whole build's
     # rows would cost several times their Arrow size), with the keys the repeated-prompt filter reads
     batches = {"approx": _Batches(APPROX, "pair_id"), "pathways": _Batches(PATHWAYS, "pathway_id")}
     targets = without = 0
-    for tid in tqdm(sorted(retrieval.neighbours), desc="approx pairs", unit="trial", disable=not options.progress):
+    # trials in the order of their rows' ids (each id starts with "<kind>:<trial_id>:"), so the rows come out sorted
+    order = sorted(retrieval.neighbours, key=lambda t: t + ":")
+    for tid in tqdm(order, desc="approx pairs", unit="trial", disable=not options.progress):
         neigh = retrieval.neighbours[tid]
+        rows_of: dict[str, list[dict]] = {"approx": [], "pathways": []}
         first_done = False
         ordered = sorted(
             by_trial[tid],
@@ -675,19 +764,22 @@ def build_approx(
                 c["comparison_id"],
             ),
         )
+        pick = _Picker(anchors, ordered)
         for target in ordered:
             targets += 1
-            cands = candidates(target, neigh, by_trial, sides, titles)
+            cands = candidates(target, neigh, pick, sides, differ)
             if not cands:
                 without += 1
                 continue
             for r, cand in enumerate(cands[: options.approx_anchors], start=1):
-                batches["approx"].add(approx_row(rows, target, cand, r, options.order))
+                rows_of["approx"].append(approx_row(rows, target, cand, r, options.order))
             if not first_done:
                 # one pathway target per trial: the walks of one trial's outcomes would share anchors and steps
                 first_done = True
                 for r, cand in enumerate(cands[: options.pathway_anchors], start=1):
-                    batches["pathways"].add(pathway_row(rows, target, cand, r, options.order))
+                    rows_of["pathways"].append(pathway_row(rows, target, cand, r, options.order))
+        for name, b in batches.items():
+            b.add_trial(rows_of[name])
     from collections import Counter
 
     dropped = {"approx": Counter(), "pathways": Counter()}

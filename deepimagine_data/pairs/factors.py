@@ -43,6 +43,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz
 
 from ..normalize.names import basic_name, canonical_name
@@ -787,28 +788,41 @@ class SideIndex:
     (['fulvestrant'], ['fulvestrant', 'venetoclax'], ('PHASE2',))
     """
 
-    def __init__(self, tables: Mapping[str, pa.Table]) -> None:
-        trials = tables["trials"]
+    def __init__(self, tables: Mapping[str, pa.Table], trial_ids: Iterable[str] | None = None) -> None:
+        """``trial_ids``: index only these trials' sides (approximate pairs need those with usable comparisons, a
+        seventh of the registry); the vocabulary still spans every trial, so a side does not depend on them."""
+        keep = None if trial_ids is None else pa.array(sorted(set(trial_ids)), pa.string())
+
+        def only(t: pa.Table) -> pa.Table:
+            return t if keep is None else t.filter(pc.is_in(t.column("trial_id"), value_set=keep))
+
+        trials = only(tables["trials"])
         cols = [c for c in trials.column_names if c in _TRIAL_COLUMNS]
         self._trials = {r["trial_id"]: _trial_side(r) for r in trials.select(cols).to_pylist()}
-        iv = tables["interventions"].select(["trial_id", "name", "normalized_name"]).to_pylist()
-        # sorted, so that the first spelling kept per key does not depend on the tables' row order
-        iv.sort(key=lambda r: (r["trial_id"] or "", r["name"] or "", r["normalized_name"] or ""))
-        names: dict[str, dict[str, str]] = defaultdict(dict)
-        spellings: dict[str, Counter[str]] = defaultdict(Counter)
-        for r in iv:
-            norm = r["normalized_name"] or canonical_name(r["name"])
-            if not norm:
-                continue
-            for key in {basic_name(r["name"]), norm}:
-                if key:
-                    names[r["trial_id"]].setdefault(key, norm)
-                    spellings[key][norm] += 1
-        self._names = dict(names)
+        iv = tables["interventions"].select(["trial_id", "name", "normalized_name"])
         # corpus-wide: a spelling (basic name) or normalized name -> its most frequent normalized name, so a
-        # title's "5-FU" reads as "fluorouracil" wherever some trial's "5-FU" was normalized to it
+        # title's "5-FU" reads as "fluorouracil" wherever some trial's "5-FU" was normalized to it (counted over
+        # distinct spellings: the registry repeats a few thousand names over a million rows)
+        spellings: dict[str, Counter[str]] = defaultdict(Counter)
+        for r in iv.group_by(["name", "normalized_name"]).aggregate([([], "count_all")]).to_pylist():
+            norm = r["normalized_name"] or canonical_name(r["name"])
+            if norm:
+                for key in {basic_name(r["name"]), norm}:
+                    if key:
+                        spellings[key][norm] += r["count_all"]
         self.vocabulary: dict[str, str] = {k: min(c, key=lambda n: (-c[n], n)) for k, c in sorted(spellings.items())}
-        oc = tables["outcomes"].select(["outcome_id", "title", "time_frame", "param_type", "unit_of_measure"])
+        rows = only(iv).to_pylist()
+        # sorted, so that the first spelling kept per key does not depend on the tables' row order
+        rows.sort(key=lambda r: (r["trial_id"] or "", r["name"] or "", r["normalized_name"] or ""))
+        names: dict[str, dict[str, str]] = defaultdict(dict)
+        for r in rows:
+            norm = r["normalized_name"] or canonical_name(r["name"])
+            if norm:
+                for key in {basic_name(r["name"]), norm}:
+                    if key:
+                        names[r["trial_id"]].setdefault(key, norm)
+        self._names = dict(names)
+        oc = only(tables["outcomes"]).select(["outcome_id", "title", "time_frame", "param_type", "unit_of_measure"])
         self._outcomes = {r["outcome_id"]: r for r in oc.to_pylist()}
 
     def trial(self, trial_id: str) -> Side:
@@ -1201,6 +1215,82 @@ class FactorDiff:
         return tuple(f for f in FACTORS if f not in self.changed and f not in self.unknown)
 
 
+# The Side fields each rule reads: a verdict is a function of these alone (tests/test_factors.py holds each rule
+# to its list on real pairs), so :class:`Differ` can cache it by them.
+RULE_FIELDS: dict[str, tuple[str, ...]] = {
+    "intervention": ("reference", "compared"),
+    "dose": ("reference", "compared", "reference_dose", "compared_dose"),
+    "outcome": ("outcome_title", "outcome_time_frame", "outcome_param_type", "outcome_unit"),
+    "population": ("conditions", "mesh_conditions", "sex", "min_age", "max_age", "eligibility", "healthy_volunteers"),
+    "geography": ("countries",),
+    "phase": ("phases",),
+    "design": ("allocation", "masking", "intervention_model", "primary_purpose"),
+}
+
+
+def _verdicts(anchor: Side, target: Side, rule: Callable[[str, Side, Side], Verdict]) -> FactorDiff:
+    changed, unknown, details = [], [], {}
+    for f in FACTORS:
+        verdict, why = rule(f, anchor, target)
+        if verdict == CHANGED:
+            changed.append(f)
+        elif verdict == UNKNOWN:
+            unknown.append(f)
+        if verdict != SAME:
+            details[f] = why
+    return FactorDiff(tuple(changed), tuple(unknown), details)
+
+
+class Differ:
+    """:func:`diff` with each rule's verdict cached by the fields it reads (:data:`RULE_FIELDS`).
+
+    Approximate pairs diff every target comparison against ~20 anchors; most of those (trial, trial) pairs repeat
+    population, geography, phase and design, and arms and outcomes repeat across comparisons, so at registry scale
+    most verdicts are looked up rather than computed. One instance per build (the cache grows with the pairs seen).
+
+    >>> d = Differ()
+    >>> a = side_from_records({"trial_id": "NCT00065182", "phases": ["PHASE2"]})
+    >>> d(a, side_from_records({"trial_id": "NCT00050960", "phases": ["PHASE3"]})).changed, len(d.cache)
+    (('phase',), 7)
+    """
+
+    def __init__(self) -> None:
+        self.cache: dict[tuple[int, int], Verdict] = {}
+        # (factor, the fields it reads) -> a small int, and each side seen -> its ints: a cache key is two ints, so
+        # looking up a verdict does not re-hash eligibility texts and name sets (the side is kept, so its id stays
+        # its own)
+        self._ids: dict[tuple, int] = {}
+        self._sides: dict[int, tuple[Side, tuple[int, ...]]] = {}
+
+    def _keys(self, s: Side) -> tuple[int, ...]:
+        hit = self._sides.get(id(s))
+        if hit is not None:
+            return hit[1]
+        ids = self._ids
+        keys = tuple(
+            ids.setdefault((f, tuple(getattr(s, n) for n in names)), len(ids)) for f, names in RULE_FIELDS.items()
+        )
+        self._sides[id(s)] = (s, keys)
+        return keys
+
+    def __call__(self, anchor: Side, target: Side) -> FactorDiff:
+        ka, kb = self._keys(anchor), self._keys(target)
+        cache = self.cache
+
+        def rule(f: str, a: Side, b: Side) -> Verdict:
+            i = _FACTOR_INDEX[f]
+            key = (ka[i], kb[i])
+            v = cache.get(key)
+            if v is None:
+                v = cache[key] = _EXPLAIN[f](a, b)
+            return v
+
+        return _verdicts(anchor, target, rule)
+
+
+_FACTOR_INDEX = {f: i for i, f in enumerate(RULE_FIELDS)}
+
+
 def diff(anchor: Side, target: Side) -> FactorDiff:
     """Apply every factor rule to (anchor, target).
 
@@ -1209,13 +1299,4 @@ def diff(anchor: Side, target: Side) -> FactorDiff:
     >>> d.changed, d.details["phase"]
     (('phase',), 'phase: PHASE2 -> PHASE3')
     """
-    changed, unknown, details = [], [], {}
-    for f in FACTORS:
-        verdict, why = _EXPLAIN[f](anchor, target)
-        if verdict == CHANGED:
-            changed.append(f)
-        elif verdict == UNKNOWN:
-            unknown.append(f)
-        if verdict != SAME:
-            details[f] = why
-    return FactorDiff(tuple(changed), tuple(unknown), details)
+    return _verdicts(anchor, target, lambda f, a, b: _EXPLAIN[f](a, b))
