@@ -23,7 +23,13 @@ import pyarrow.compute as pc
 from datasets import DatasetDict, Features
 
 from deepimagine_data import __version__
-from deepimagine_data.builder_kit import CITATION, card_template, to_dataset_dict, write_corpus
+from deepimagine_data.builder_kit import (
+    CITATION,
+    card_template,
+    size_categories,
+    to_dataset_dict,
+    write_corpus,
+)
 from deepimagine_data.pipeline import BuildContext, BuildOptions, default_options
 from deepimagine_data.questions import QUESTIONS, cap_per_trial
 
@@ -235,7 +241,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
         "language": ["en"],
         "task_categories": ["question-answering", "text-classification"],
         "tags": ["clinical-trials", "benchmark", "ct-open", "medical"],
-        "size_categories": ["1K<n<10K"],
+        "size_categories": size_categories(tables),
     }
     return body, meta
 

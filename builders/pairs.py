@@ -24,7 +24,13 @@ import pyarrow.compute as pc
 from datasets import DatasetDict, Features
 
 from deepimagine_data import __version__
-from deepimagine_data.builder_kit import CITATION, card_template, to_dataset_dict, write_corpus
+from deepimagine_data.builder_kit import (
+    CITATION,
+    card_template,
+    size_categories,
+    to_dataset_dict,
+    write_corpus,
+)
 from deepimagine_data.pairs.approx import APPROX, PATHWAYS
 from deepimagine_data.pairs.strict import KINDS, PAIRS
 from deepimagine_data.pipeline import BuildContext, BuildOptions, default_options
@@ -160,7 +166,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
         "language": ["en"],
         "task_categories": ["text-generation"],
         "tags": ["clinical-trials", "counterfactual", "trl", "medical"],
-        "size_categories": ["10K<n<100K"],
+        "size_categories": size_categories(tables),
     }
     return body, meta
 

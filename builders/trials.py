@@ -19,7 +19,13 @@ import pyarrow.compute as pc
 from datasets import DatasetDict, Features
 
 from deepimagine_data import __version__
-from deepimagine_data.builder_kit import CITATION, card_template, to_dataset_dict, write_corpus
+from deepimagine_data.builder_kit import (
+    CITATION,
+    card_template,
+    size_categories,
+    to_dataset_dict,
+    write_corpus,
+)
 from deepimagine_data.pipeline import BuildContext
 from deepimagine_data.schema import PRIMARY_KEYS, TABLES
 
@@ -75,6 +81,39 @@ def _by_source(trials: pa.Table) -> dict[str, int]:
     return {r["values"]: r["counts"] for r in pc.value_counts(trials.column("source")).to_pylist()}
 
 
+def _label(report: str) -> str:
+    """A report's name as the card shows it: an input by its kind and last path part, an embedded source by name."""
+    from deepimagine_data.inputs import Input, InputError
+
+    try:
+        return Input.parse(report).label
+    except InputError:
+        return report
+
+
+def _absent(tables: dict[str, dict[str, pa.Table]]) -> str:
+    """Which fields each source of this build leaves empty (null, never guessed), read from the rows themselves."""
+    trials = tables["trials"]["train"]
+    with_values = set(pc.unique(tables["measurements"]["train"].column("trial_id")).to_pylist())
+    lines = []
+    for src in sorted(_by_source(trials)):
+        t = trials.filter(pc.equal(trials.column("source"), src))
+        ids = t.column("trial_id").to_pylist()
+        missing = []
+        if not with_values.intersection(ids):
+            missing.append("per-arm outcome values")
+        for col, what in (("countries", "countries"), ("eligibility_criteria", "eligibility text")):
+            values = t.column(col)
+            if col == "countries":
+                values = pc.list_value_length(values)
+            if pc.max(values).as_py() in (None, 0):
+                missing.append(what)
+        if missing:
+            listed = ", ".join(missing[:-1]) + (" or " if len(missing) > 1 else "") + missing[-1]
+            lines.append(f"`{src}` rows have no {listed}")
+    return "; ".join(lines) if lines else "every source of this build states them"
+
+
 def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint: str) -> tuple[str, dict]:
     reports = info["reports"]
     cfg_rows = []
@@ -94,13 +133,14 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
     for name, rep in reports.items():
         if rep.skipped:
             for reason, n in sorted(rep.skipped.items()):
-                skip_rows.append(f"| {name} | `{reason}` | {n:,} |")
+                skip_rows.append(f"| {_label(name)} | `{reason}` | {n:,} |")
     skip = ("| source | reason | records |\n|---|---|---:|\n" + "\n".join(skip_rows)) if skip_rows else "none"
     body = card_template("trials").substitute(
         version=VERSION,
         config_rows="\n".join(cfg_rows),
         source_rows="\n".join(src_rows),
         skip_rows=skip,
+        absent=_absent(tables),
         citation=_CITATION,
         package_version=__version__,
         fingerprint=fingerprint,
@@ -110,7 +150,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
         "pretty_name": "DeepImagine trials",
         "language": ["en"],
         "tags": ["clinical-trials", "clinicaltrials.gov", "aact", "medical"],
-        "size_categories": ["1K<n<10K"],
+        "size_categories": size_categories(tables),
     }
     return body, meta
 

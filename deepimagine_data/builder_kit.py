@@ -36,6 +36,21 @@ def to_dataset_dict(splits: dict[str, pa.Table], features: Features) -> DatasetD
     return DatasetDict({s: Dataset(InMemoryTable(unpacked(t).cast(features.arrow_schema))) for s, t in splits.items()})
 
 
+# The Hub's size_categories, by the rows of a dataset (all configs and splits)
+_SIZES = [(10**3, "n<1K"), (10**4, "1K<n<10K"), (10**5, "10K<n<100K"), (10**6, "100K<n<1M"), (10**7, "1M<n<10M"),
+          (10**8, "10M<n<100M"), (10**9, "100M<n<1B")]  # fmt: skip
+
+
+def size_categories(tables: dict[str, dict]) -> list[str]:
+    """The card's ``size_categories`` from the rows a build wrote (not a figure of the embedded sample).
+
+    >>> size_categories({"trials": {"train": pa.table({"x": range(102_822)})}})
+    ['100K<n<1M']
+    """
+    n = sum(t.num_rows for by_split in tables.values() for t in by_split.values())
+    return [next((name for limit, name in _SIZES if n < limit), "n>1B")]
+
+
 # What no card reads, left out of the tables the cards see: the rows' text is most of a corpus's bytes.
 CARD_SKIPS = ("prompt", "completion", "messages", "rationale", "steps")
 

@@ -80,6 +80,16 @@ class Input:
     def spec(self) -> str:
         return self.kind if self.path is None else f"{self.kind}:{self.path}"
 
+    @property
+    def label(self) -> str:
+        """The spec with only the path's last part, as cards show it: a published card names no folder of the
+        machine that built it (the fingerprint in the version tells inputs apart).
+
+        >>> Input.parse("aact:/home/me/aact/20260601_export").label
+        'aact:20260601_export'
+        """
+        return self.kind if self.path is None else f"{self.kind}:{Path(self.path).name}"
+
     def files(self) -> list[Path]:
         """The files this input reads, in a fixed order (for its fingerprint)."""
         if self.path is None:
@@ -199,7 +209,7 @@ def read_input(inp: Input, strict: bool = False) -> Part:
             lic = entry.license if entry else "see source"
             home = entry.homepage if entry else ""
             vers = ", ".join(sorted(v for v in versions if v)) or version
-            sources.append(SourceInfo(inp.spec, src, lic, f"{vers} (read from {version})", home))
+            sources.append(SourceInfo(inp.label, src, lic, f"{vers} (read from {version})", home))
         return Part(inp, tables, {inp.spec: report}, sources)
     src = SOURCES[inp.kind]
     tables, report = src.read(Path(inp.path), strict=strict, source_version=version)
@@ -209,7 +219,7 @@ def read_input(inp: Input, strict: bool = False) -> Part:
             f"--input {inp.spec}: no trial read from {inp.path} ({report.read:,} records: {reasons}); expected "
             f"{src.expects}"
         )
-    return Part(inp, tables, {inp.spec: report}, [SourceInfo(inp.spec, src.row_source, src.license, version,
+    return Part(inp, tables, {inp.spec: report}, [SourceInfo(inp.label, src.row_source, src.license, version,
                                                               src.homepage)])  # fmt: skip
 
 
@@ -245,7 +255,7 @@ def assemble(parts: list[Part]) -> Assembled:
         dup = pc.is_in(ids, value_set=pa.array(sorted(seen), pa.string())) if seen else None
         if dup is not None and pc.any(dup).as_py():
             drop = set(pc.filter(ids, dup).to_pylist())
-            duplicates[part.input.spec] += len(drop)
+            duplicates[part.input.label] += len(drop)
             part.tables = {
                 n: t.filter(pc.invert(pc.is_in(t.column("trial_id"), value_set=pa.array(sorted(drop), pa.string()))))
                 for n, t in part.tables.items()
