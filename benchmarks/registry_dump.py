@@ -96,7 +96,8 @@ if str(ROOT) not in sys.path:  # run as a script from a checkout
 # The package's own flat-file writer: same text for every value type (whole floats without ".0", t/f, dates),
 # same CSV options. _as_text is private there, but reusing it is the point: the dump must read back exactly as
 # write_flat_table's files do.
-from deepimagine_data.sources.aact_flat import SEPARATOR, _as_text, write_flat_table  # noqa: E402
+from deepimagine_data.sources.aact import COLUMNS, ID_COLUMNS  # noqa: E402
+from deepimagine_data.sources.aact_flat import _as_text, write_flat_rows, write_flat_table  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "ctgov"
 FIXTURE_FILES = ("NCT00763412.json", "NCT02210780.json", "NCT02278341.json")
@@ -135,7 +136,8 @@ TABLES = (
     "outcome_counts",
 )
 RESULTS_TABLES = frozenset(TABLES[TABLES.index("outcomes") :])
-KEYS = ("id", "outcome_id", "result_group_id", "design_group_id", "intervention_id", "outcome_analysis_id")
+# the integer keys, as the package's AACT reader declares them
+KEYS = ID_COLUMNS
 # key column -> the table whose id it names
 FOREIGN_KEYS = {
     "outcome_id": "outcomes",
@@ -145,31 +147,36 @@ FOREIGN_KEYS = {
     "outcome_analysis_id": "outcome_analyses",
 }
 
-# AACT's outcome_measurements and outcome_counts columns (absent from the embedded subset)
-MEASUREMENT_COLUMNS = (
-    "id",
-    "nct_id",
-    "outcome_id",
-    "result_group_id",
-    "ctgov_group_code",
-    "classification",
-    "category",
-    "title",
-    "description",
-    "units",
-    "param_type",
-    "param_value",
-    "param_value_num",
-    "dispersion_type",
-    "dispersion_value",
-    "dispersion_value_num",
-    "dispersion_lower_limit",
-    "dispersion_upper_limit",
-    "explanation_of_na",
-    "dispersion_upper_limit_raw",
-    "dispersion_lower_limit_raw",
-)
-COUNT_COLUMNS = ("id", "nct_id", "outcome_id", "result_group_id", "ctgov_group_code", "scope", "units", "count")
+
+def _aact_layout(declared: list[str], places: dict[str, str]) -> tuple[str, ...]:
+    """``declared`` with each column of ``places`` put right after the one it names (in ``places``' order)."""
+    cols = [c for c in declared if c not in places]
+    for col, after in places.items():
+        cols.insert(cols.index(after) + 1, col)
+    return tuple(cols)
+
+
+# outcome_measurements and outcome_counts as AACT's export has them (both absent from the embedded subset).
+# outcome_counts: the package's declaration is AACT's whole table. outcome_measurements: the package declares
+# (aact.COLUMNS) only the columns its reader uses, in its own order; AACT's table also repeats its outcome's
+# title, description, units, param_type and dispersion_type and holds parsed *_num copies of two values. The
+# reader skips those, but the dump writes them, so that its file is AACT's whole table (and reading it costs
+# what reading AACT's does). {column: the column it follows in AACT's layout}: those extra columns, and three
+# of the declared ones, which AACT orders otherwise.
+_MEASUREMENT_PLACES = {
+    "title": "category",
+    "description": "title",
+    "units": "description",
+    "param_type": "units",
+    "param_value_num": "param_value",
+    "dispersion_type": "param_value_num",
+    "dispersion_value_num": "dispersion_value",
+    "explanation_of_na": "dispersion_upper_limit",
+    "dispersion_upper_limit_raw": "explanation_of_na",
+    "dispersion_lower_limit_raw": "dispersion_upper_limit_raw",
+}
+MEASUREMENT_COLUMNS = _aact_layout(COLUMNS["outcome_measurements"], _MEASUREMENT_PLACES)
+COUNT_COLUMNS = tuple(COLUMNS["outcome_counts"])
 _FLOAT_COLUMNS = {
     "param_value_num",
     "dispersion_value_num",
@@ -252,6 +259,51 @@ class _Ids:
         return n
 
 
+# studies columns <- API v2 statusModule fields (AACT study.rb)
+_SUBMIT_DATES = (
+    ("study_first_submitted_date", "studyFirstSubmitDate"),
+    ("results_first_submitted_date", "resultsFirstSubmitDate"),
+    ("disposition_first_submitted_date", "dispFirstSubmitDate"),
+    ("last_update_submitted_date", "lastUpdateSubmitDate"),
+    ("study_first_submitted_qc_date", "studyFirstSubmitQcDate"),
+    ("results_first_submitted_qc_date", "resultsFirstSubmitQcDate"),
+    ("disposition_first_submitted_qc_date", "dispFirstSubmitQcDate"),
+    ("last_update_submitted_qc_date", "lastUpdateSubmitDate"),  # AACT maps lastUpdateSubmitDate to both
+)
+_POSTED_DATES = (  # with a *_date_type beside the date
+    ("study_first_posted", "studyFirstPostDateStruct"),
+    ("results_first_posted", "resultsFirstPostDateStruct"),
+    ("disposition_first_posted", "dispFirstPostDateStruct"),
+    ("last_update_posted", "lastUpdatePostDateStruct"),
+)
+_MONTH_DATES = (  # with a *_month_year and a *_date_type beside the date
+    ("start", "startDateStruct"),
+    ("completion", "completionDateStruct"),
+    ("primary_completion", "primaryCompletionDateStruct"),
+)
+# studies columns <- API v2 oversightModule fields
+_OVERSIGHT_FLAGS = (
+    ("has_dmc", "oversightHasDmc"),
+    ("is_fda_regulated_drug", "isFdaRegulatedDrug"),
+    ("is_fda_regulated_device", "isFdaRegulatedDevice"),
+    ("is_unapproved_device", "isUnapprovedDevice"),
+    ("is_us_export", "isUsExport"),
+)
+# designs.<who>_masked <- the role in maskingInfo.whoMasked
+_MASKED = (
+    ("subject_masked", "PARTICIPANT"),
+    ("caregiver_masked", "CARE_PROVIDER"),
+    ("investigator_masked", "INVESTIGATOR"),
+    ("outcomes_assessor_masked", "OUTCOMES_ASSESSOR"),
+)
+# study-level result groups of the other results modules (AACT keeps them in result_groups with the outcomes')
+_STUDY_GROUPS = (
+    ("participantFlowModule", "groups", "Participant Flow"),
+    ("baselineCharacteristicsModule", "groups", "Baseline"),
+    ("adverseEventsModule", "eventGroups", "Reported Event"),
+)
+
+
 def study_to_aact(study: dict, ids: _Ids) -> tuple[dict[str, list[dict]], list[dict]]:
     """One API v2 study (with results) -> ``({table: rows}, category blocks)``; a block is one category of one
     outcome: its classification, category, measurements in posted order and the outcome's participant counts."""
@@ -269,21 +321,29 @@ def study_to_aact(study: dict, ids: _Ids) -> tuple[dict[str, list[dict]], list[d
     nct = ident["nctId"]
     out: dict[str, list[dict]] = {t: [] for t in TABLES}
 
+    def add(table: str, **cols) -> int:
+        """Append a row of ``table`` under the study's next template id for it; return that id."""
+        row_id = ids(table)
+        out[table].append({"id": row_id, "nct_id": nct, **cols})
+        return row_id
+
+    def result_group(g: dict, result_type: str, outcome_id: int | None) -> int:
+        return add(
+            "result_groups",
+            ctgov_group_code=g.get("id"),
+            result_type=result_type,
+            title=g.get("title"),
+            description=g.get("description"),
+            outcome_id=outcome_id,
+        )
+
     def struct(key):
         s = status.get(key) or {}
         return s.get("date"), s.get("type")
 
     study_row = {
         "nct_id": nct,
-        "study_first_submitted_date": _date(status.get("studyFirstSubmitDate")),
-        "results_first_submitted_date": _date(status.get("resultsFirstSubmitDate")),
-        "disposition_first_submitted_date": _date(status.get("dispFirstSubmitDate")),
-        "last_update_submitted_date": _date(status.get("lastUpdateSubmitDate")),
-        "study_first_submitted_qc_date": _date(status.get("studyFirstSubmitQcDate")),
-        "results_first_submitted_qc_date": _date(status.get("resultsFirstSubmitQcDate")),
-        "disposition_first_submitted_qc_date": _date(status.get("dispFirstSubmitQcDate")),
-        # AACT maps lastUpdateSubmitDate to both (study.rb)
-        "last_update_submitted_qc_date": _date(status.get("lastUpdateSubmitDate")),
+        **{col: _date(status.get(key)) for col, key in _SUBMIT_DATES},
         "target_duration": design.get("targetDuration"),
         "study_type": design.get("studyType"),
         "acronym": ident.get("acronym"),
@@ -298,11 +358,7 @@ def study_to_aact(study: dict, ids: _Ids) -> tuple[dict[str, list[dict]], list[d
         "source": (ident.get("organization") or {}).get("fullName"),
         "why_stopped": status.get("whyStopped"),
         "has_expanded_access": _bool_or_none(exp.get("hasExpandedAccess")),
-        "has_dmc": _bool_or_none(oversight.get("oversightHasDmc")),
-        "is_fda_regulated_drug": _bool_or_none(oversight.get("isFdaRegulatedDrug")),
-        "is_fda_regulated_device": _bool_or_none(oversight.get("isFdaRegulatedDevice")),
-        "is_unapproved_device": _bool_or_none(oversight.get("isUnapprovedDevice")),
-        "is_us_export": _bool_or_none(oversight.get("isUsExport")),
+        **{col: _bool_or_none(oversight.get(key)) for col, key in _OVERSIGHT_FLAGS},
         "biospec_retention": (design.get("bioSpec") or {}).get("retention"),
         "biospec_description": (design.get("bioSpec") or {}).get("description"),
         "ipd_time_frame": ipd.get("timeFrame"),
@@ -316,19 +372,10 @@ def study_to_aact(study: dict, ids: _Ids) -> tuple[dict[str, list[dict]], list[d
         study_row["number_of_arms"] = float(n_arms)
     else:
         study_row["number_of_groups"] = float(n_arms)
-    for col, key in [
-        ("study_first_posted", "studyFirstPostDateStruct"),
-        ("results_first_posted", "resultsFirstPostDateStruct"),
-        ("disposition_first_posted", "dispFirstPostDateStruct"),
-        ("last_update_posted", "lastUpdatePostDateStruct"),
-    ]:
+    for col, key in _POSTED_DATES:
         raw, typ = struct(key)
         study_row[f"{col}_date"], study_row[f"{col}_date_type"] = _date(raw), typ
-    for col, key in [
-        ("start", "startDateStruct"),
-        ("completion", "completionDateStruct"),
-        ("primary_completion", "primaryCompletionDateStruct"),
-    ]:
+    for col, key in _MONTH_DATES:
         raw, typ = struct(key)
         study_row[f"{col}_date"], study_row[f"{col}_month_year"] = _month_date(raw)
         study_row[f"{col}_date_type"] = typ
@@ -336,151 +383,84 @@ def study_to_aact(study: dict, ids: _Ids) -> tuple[dict[str, list[dict]], list[d
     out["studies"].append(study_row)
 
     who = mask.get("whoMasked")
-    out["designs"].append(
-        {
-            "id": ids("designs"),
-            "nct_id": nct,
-            "allocation": dinfo.get("allocation"),
-            "intervention_model": dinfo.get("interventionModel"),
-            "observational_model": dinfo.get("observationalModel"),
-            "primary_purpose": dinfo.get("primaryPurpose"),
-            "time_perspective": dinfo.get("timePerspective"),
-            "masking": mask.get("masking"),
-            "masking_description": mask.get("maskingDescription"),
-            "intervention_model_description": dinfo.get("interventionModelDescription"),
-            "subject_masked": None if who is None else "PARTICIPANT" in who,
-            "caregiver_masked": None if who is None else "CARE_PROVIDER" in who,
-            "investigator_masked": None if who is None else "INVESTIGATOR" in who,
-            "outcomes_assessor_masked": None if who is None else "OUTCOMES_ASSESSOR" in who,
-        }
+    add(
+        "designs",
+        allocation=dinfo.get("allocation"),
+        intervention_model=dinfo.get("interventionModel"),
+        observational_model=dinfo.get("observationalModel"),
+        primary_purpose=dinfo.get("primaryPurpose"),
+        time_perspective=dinfo.get("timePerspective"),
+        masking=mask.get("masking"),
+        masking_description=mask.get("maskingDescription"),
+        intervention_model_description=dinfo.get("interventionModelDescription"),
+        **{col: None if who is None else role in who for col, role in _MASKED},
     )
     spons = ps.get("sponsorCollaboratorsModule", {})
     for role, s in [("lead", spons.get("leadSponsor"))] + [("collaborator", c) for c in spons.get("collaborators", [])]:
         if s:
-            out["sponsors"].append(
-                {
-                    "id": ids("sponsors"),
-                    "nct_id": nct,
-                    "agency_class": s.get("class"),
-                    "lead_or_collaborator": role,
-                    "name": s.get("name"),
-                }
-            )
+            add("sponsors", agency_class=s.get("class"), lead_or_collaborator=role, name=s.get("name"))
     cond = ps.get("conditionsModule", {})
-    for table, key in [("conditions", "conditions"), ("keywords", "keywords")]:
-        for name in cond.get(key) or []:
-            out[table].append({"id": ids(table), "nct_id": nct, "name": name, "downcase_name": name.lower()})
+    for table in ("conditions", "keywords"):
+        for name in cond.get(table) or []:
+            add(table, name=name, downcase_name=name.lower())
     ibm = (study.get("derivedSection") or {}).get("interventionBrowseModule") or {}
     for key, mesh_type in [("meshes", "mesh-list"), ("ancestors", "mesh-ancestor")]:
         for m in ibm.get(key) or []:
-            out["browse_interventions"].append(
-                {
-                    "id": ids("browse_interventions"),
-                    "nct_id": nct,
-                    "mesh_term": m.get("term"),
-                    "downcase_mesh_term": (m.get("term") or "").lower() or None,
-                    "mesh_type": mesh_type,
-                }
+            term = m.get("term")
+            add(
+                "browse_interventions",
+                mesh_term=term,
+                downcase_mesh_term=(term or "").lower() or None,
+                mesh_type=mesh_type,
             )
     dg_by_label = {}
     for a in aim.get("armGroups") or []:
-        row = {
-            "id": ids("design_groups"),
-            "nct_id": nct,
-            "group_type": a.get("type"),
-            "title": a.get("label"),
-            "description": a.get("description"),
-        }
-        out["design_groups"].append(row)
-        dg_by_label[a.get("label")] = row["id"]
+        label = a.get("label")
+        dg_by_label[label] = add(
+            "design_groups", group_type=a.get("type"), title=label, description=a.get("description")
+        )
     for iv in aim.get("interventions") or []:
-        row = {
-            "id": ids("interventions"),
-            "nct_id": nct,
-            "intervention_type": iv.get("type"),
-            "name": iv.get("name"),
-            "description": iv.get("description"),
-        }
-        out["interventions"].append(row)
+        iid = add(
+            "interventions", intervention_type=iv.get("type"), name=iv.get("name"), description=iv.get("description")
+        )
         for label in iv.get("armGroupLabels") or []:
             if label in dg_by_label:
-                out["design_group_interventions"].append(
-                    {
-                        "id": ids("design_group_interventions"),
-                        "nct_id": nct,
-                        "design_group_id": dg_by_label[label],
-                        "intervention_id": row["id"],
-                    }
-                )
+                add("design_group_interventions", design_group_id=dg_by_label[label], intervention_id=iid)
 
-    # study-level result groups of the other results modules (AACT keeps them in the same table)
-    for module, key, rtype in [
-        ("participantFlowModule", "groups", "Participant Flow"),
-        ("baselineCharacteristicsModule", "groups", "Baseline"),
-        ("adverseEventsModule", "eventGroups", "Reported Event"),
-    ]:
+    for module, key, rtype in _STUDY_GROUPS:
         for g in (rs.get(module) or {}).get(key) or []:
-            out["result_groups"].append(
-                {
-                    "id": ids("result_groups"),
-                    "nct_id": nct,
-                    "ctgov_group_code": g.get("id"),
-                    "result_type": rtype,
-                    "title": g.get("title"),
-                    "description": g.get("description"),
-                    "outcome_id": None,
-                }
-            )
+            result_group(g, rtype, None)
 
     blocks: list[dict] = []
     for om in (rs.get("outcomeMeasuresModule") or {}).get("outcomeMeasures") or []:
-        oid = ids("outcomes")
         anticipated = om.get("anticipatedPostingDate")
-        out["outcomes"].append(
-            {
-                "id": oid,
-                "nct_id": nct,
-                "outcome_type": om.get("type"),
-                "title": om.get("title"),
-                "description": om.get("description"),
-                "time_frame": om.get("timeFrame"),
-                "population": om.get("populationDescription"),
-                # AACT: date_first_of_month of the posted 'YYYY-MM'
-                "anticipated_posting_date": dt.date.fromisoformat(anticipated + "-01") if anticipated else None,
-                "anticipated_posting_month_year": anticipated,
-                "units": om.get("unitOfMeasure"),
-                "units_analyzed": om.get("typeUnitsAnalyzed"),
-                "dispersion_type": om.get("dispersionType"),
-                "param_type": om.get("paramType"),
-            }
+        oid = add(
+            "outcomes",
+            outcome_type=om.get("type"),
+            title=om.get("title"),
+            description=om.get("description"),
+            time_frame=om.get("timeFrame"),
+            population=om.get("populationDescription"),
+            # AACT: date_first_of_month of the posted 'YYYY-MM'
+            anticipated_posting_date=dt.date.fromisoformat(anticipated + "-01") if anticipated else None,
+            anticipated_posting_month_year=anticipated,
+            units=om.get("unitOfMeasure"),
+            units_analyzed=om.get("typeUnitsAnalyzed"),
+            dispersion_type=om.get("dispersionType"),
+            param_type=om.get("paramType"),
         )
-        rg = {}
-        for g in om.get("groups") or []:
-            row = {
-                "id": ids("result_groups"),
-                "nct_id": nct,
-                "ctgov_group_code": g.get("id"),
-                "result_type": "Outcome",
-                "title": g.get("title"),
-                "description": g.get("description"),
-                "outcome_id": oid,
-            }
-            out["result_groups"].append(row)
-            rg[g.get("id")] = row["id"]
+        rg = {g.get("id"): result_group(g, "Outcome", oid) for g in om.get("groups") or []}
         participants: list[int | None] = []
         for di, d in enumerate(om.get("denoms") or []):
             for c in d.get("counts") or []:
-                out["outcome_counts"].append(
-                    {
-                        "id": ids("outcome_counts"),
-                        "nct_id": nct,
-                        "outcome_id": oid,
-                        "result_group_id": rg.get(c.get("groupId")),
-                        "ctgov_group_code": c.get("groupId"),
-                        "scope": "Measure",
-                        "units": d.get("units"),
-                        "count": _int(c.get("value")),
-                    }
+                add(
+                    "outcome_counts",
+                    outcome_id=oid,
+                    result_group_id=rg.get(c.get("groupId")),
+                    ctgov_group_code=c.get("groupId"),
+                    scope="Measure",
+                    units=d.get("units"),
+                    count=_int(c.get("value")),
                 )
                 if di == 0:
                     participants.append(_int(c.get("value")))
@@ -499,22 +479,19 @@ def study_to_aact(study: dict, ids: _Ids) -> tuple[dict[str, list[dict]], list[d
                         "dispersion_upper_limit_raw": m.get("upperLimit"),
                         "dispersion_lower_limit_raw": m.get("lowerLimit"),
                     }
-                    out["outcome_measurements"].append(
-                        {
-                            "id": ids("outcome_measurements"),
-                            "nct_id": nct,
-                            "outcome_id": oid,
-                            "result_group_id": rg.get(m.get("groupId")),
-                            "ctgov_group_code": m.get("groupId"),
-                            "classification": cl.get("title"),
-                            "category": cat.get("title"),
-                            "title": om.get("title"),
-                            "description": om.get("description"),
-                            "units": om.get("unitOfMeasure"),
-                            "param_type": om.get("paramType"),
-                            "dispersion_type": om.get("dispersionType"),
-                            **cells,
-                        }
+                    add(
+                        "outcome_measurements",
+                        outcome_id=oid,
+                        result_group_id=rg.get(m.get("groupId")),
+                        ctgov_group_code=m.get("groupId"),
+                        classification=cl.get("title"),
+                        category=cat.get("title"),
+                        title=om.get("title"),
+                        description=om.get("description"),
+                        units=om.get("unitOfMeasure"),
+                        param_type=om.get("paramType"),
+                        dispersion_type=om.get("dispersionType"),
+                        **cells,
                     )
                     block["meas"].append(cells)
                 if block["meas"]:
@@ -522,41 +499,34 @@ def study_to_aact(study: dict, ids: _Ids) -> tuple[dict[str, list[dict]], list[d
                     blocks.append(block)
         for an in om.get("analyses") or []:
             p, mod = _p_value(an.get("pValue"))
-            aid = ids("outcome_analyses")
-            out["outcome_analyses"].append(
-                {
-                    "id": aid,
-                    "nct_id": nct,
-                    "outcome_id": oid,
-                    "non_inferiority_type": an.get("nonInferiorityType"),
-                    "non_inferiority_description": an.get("nonInferiorityComment"),
-                    "param_type": an.get("paramType"),
-                    "param_value": _float(an.get("paramValue")),
-                    "dispersion_type": an.get("dispersionType"),
-                    "dispersion_value": _float(an.get("dispersionValue")),
-                    "p_value_modifier": mod,
-                    "p_value": p,
-                    "ci_n_sides": an.get("ciNumSides"),
-                    "ci_percent": _float(an.get("ciPctValue")),
-                    "ci_lower_limit": _float(an.get("ciLowerLimit")),
-                    "ci_upper_limit": _float(an.get("ciUpperLimit")),
-                    "p_value_description": an.get("pValueComment"),
-                    "method": an.get("statisticalMethod"),
-                    "method_description": an.get("statisticalComment"),
-                    "estimate_description": an.get("estimateComment"),
-                    "groups_description": an.get("groupDescription"),
-                    "other_analysis_description": an.get("otherAnalysisDescription"),
-                }
+            aid = add(
+                "outcome_analyses",
+                outcome_id=oid,
+                non_inferiority_type=an.get("nonInferiorityType"),
+                non_inferiority_description=an.get("nonInferiorityComment"),
+                param_type=an.get("paramType"),
+                param_value=_float(an.get("paramValue")),
+                dispersion_type=an.get("dispersionType"),
+                dispersion_value=_float(an.get("dispersionValue")),
+                p_value_modifier=mod,
+                p_value=p,
+                ci_n_sides=an.get("ciNumSides"),
+                ci_percent=_float(an.get("ciPctValue")),
+                ci_lower_limit=_float(an.get("ciLowerLimit")),
+                ci_upper_limit=_float(an.get("ciUpperLimit")),
+                p_value_description=an.get("pValueComment"),
+                method=an.get("statisticalMethod"),
+                method_description=an.get("statisticalComment"),
+                estimate_description=an.get("estimateComment"),
+                groups_description=an.get("groupDescription"),
+                other_analysis_description=an.get("otherAnalysisDescription"),
             )
             for code in an.get("groupIds") or []:
-                out["outcome_analysis_groups"].append(
-                    {
-                        "id": ids("outcome_analysis_groups"),
-                        "nct_id": nct,
-                        "outcome_analysis_id": aid,
-                        "result_group_id": rg.get(code),
-                        "ctgov_group_code": code,
-                    }
+                add(
+                    "outcome_analysis_groups",
+                    outcome_analysis_id=aid,
+                    result_group_id=rg.get(code),
+                    ctgov_group_code=code,
                 )
     return out, blocks
 
@@ -574,6 +544,10 @@ def _measurement_schema() -> dict[str, pl.DataType]:
     return schema
 
 
+def _count_schema() -> dict[str, pl.DataType]:
+    return {c: pl.Int64 if c in KEYS or c == "count" else pl.String for c in COUNT_COLUMNS}
+
+
 def _schemas(embedded: dict[str, pl.DataFrame]) -> dict[str, dict[str, pl.DataType]]:
     """The dump's columns and types: the embedded tables' (keys as Int64), result_groups with AACT's newer
     outcome_id, outcome_measurements and outcome_counts as AACT has them."""
@@ -582,7 +556,7 @@ def _schemas(embedded: dict[str, pl.DataFrame]) -> dict[str, dict[str, pl.DataTy
         out[t] = {c: (pl.Int64 if c in KEYS else dt_) for c, dt_ in df.schema.items()}
     out["result_groups"]["outcome_id"] = pl.Int64
     out["outcome_measurements"] = _measurement_schema()
-    out["outcome_counts"] = {c: pl.Int64 if c in KEYS or c == "count" else pl.String for c in COUNT_COLUMNS}
+    out["outcome_counts"] = _count_schema()
     return out
 
 
@@ -627,8 +601,8 @@ def _load_embedded() -> dict[str, pl.DataFrame]:
         if not p.exists():
             continue
         df = pl.read_parquet(p)
-        for c in KEYS:
-            if c in df.columns:
+        for c in df.columns:
+            if c in KEYS:
                 k = df[c]
                 if not (k.is_not_null().all() and (k == k.round()).all() and k.max() < ID_STRIDE):
                     raise ValueError(f"{t}.{c}: expected whole ids below {ID_STRIDE}")
@@ -718,9 +692,7 @@ def _graft(
                 for col in cell_keys:
                     m_cols[col].append(cells[col])
                 mid += 1
-    counts_schema = {c: pl.Int64 if c in KEYS or c == "count" else pl.String for c in COUNT_COLUMNS}
-    counts_df = pl.DataFrame(c_cols, schema=counts_schema)
-    return pl.DataFrame(m_cols, schema=schema), counts_df, skipped
+    return pl.DataFrame(m_cols, schema=schema), pl.DataFrame(c_cols, schema=_count_schema()), skipped
 
 
 class Templates:
@@ -913,18 +885,6 @@ def _replicate(table: str, plan: pl.DataFrame, tpl: Templates) -> pl.DataFrame:
     return df.select(exprs)
 
 
-def _write(df: pl.DataFrame, fh, header: bool) -> None:
-    df.write_csv(
-        fh,
-        separator=SEPARATOR,
-        quote_char='"',
-        quote_style="necessary",
-        null_value="",
-        line_terminator="\n",
-        include_header=header,
-    )
-
-
 def write_dump(
     out: str | os.PathLike,
     studies: int = REGISTRY_STUDIES,
@@ -968,7 +928,7 @@ def write_dump(
                 for t in TABLES:
                     df = _replicate(t, plan, tpl)
                     counts[t] += df.height
-                    _write(df, files[t], header=lo == 0)
+                    write_flat_rows(df, files[t], header=lo == 0)
                 plan.select(
                     "nct_id", ncts.gather(plan["tpl"]).alias("template"), pl.col("shift").alias("shift_days")
                 ).write_csv(plan_fh, include_header=lo == 0)

@@ -39,6 +39,7 @@ import re
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 import pyarrow as pa
@@ -121,22 +122,29 @@ def _to_arrow(table: pl.DataFrame | pa.Table) -> pa.Table:
     return table if isinstance(table, pa.Table) else table.to_arrow()
 
 
-def write_flat_table(table: pl.DataFrame | pa.Table, path: str | os.PathLike) -> Path:
-    """One table -> ``path`` in the flat-file format (row order kept)."""
+def write_flat_rows(table: pl.DataFrame | pa.Table, fh: BinaryIO, *, header: bool = True) -> None:
+    """Rows of one table -> an open binary file, in the flat-file format (row order kept); ``header=False`` appends
+    a further chunk of the same table."""
     df = table if isinstance(table, pl.DataFrame) else pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
     text = pl.DataFrame([_as_text(df[c]) for c in df.columns]) if df.width else df
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
     text.write_csv(
-        tmp,
+        fh,
         separator=SEPARATOR,
         quote_char='"',
         quote_style="necessary",
         null_value="",
         line_terminator="\n",
-        include_header=True,
+        include_header=header,
     )
+
+
+def write_flat_table(table: pl.DataFrame | pa.Table, path: str | os.PathLike) -> Path:
+    """One table -> ``path`` in the flat-file format (row order kept), written whole or not at all."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        write_flat_rows(table, fh)
     os.replace(tmp, path)
     return path
 
