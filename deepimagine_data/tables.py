@@ -101,9 +101,18 @@ def concat_tables(parts: Iterable[dict[str, pa.Table]]) -> dict[str, pa.Table]:
 
 
 def check_unique(tables: dict[str, pa.Table]) -> None:
+    """Every primary key unique and present, else a :class:`RecordError` naming a repeated value.
+
+    Checked with a sort (neighbours equal), not a hash table: ``count_distinct`` over the registry's 4.8 M
+    measurement ids took up to 10 s and +1.5 GB; the counting runs only to name the value that repeats.
+    """
     for name, key in PRIMARY_KEYS.items():
         col = tables[name].column(key)
-        if pc.count_distinct(col).as_py() != len(col):
+        repeats = False
+        if len(col) > 1 and not col.null_count:
+            s = col.take(pc.sort_indices(col))
+            repeats = pc.any(pc.equal(s.slice(1), s.slice(0, len(s) - 1))).as_py()
+        if (col.null_count or repeats) and pc.count_distinct(col).as_py() != len(col):
             counts = pc.value_counts(col)
             dup = next(v["values"] for v in counts.to_pylist() if v["counts"] > 1)
             raise RecordError(str(dup), key, f"duplicate {key} in table {name}", "duplicate")

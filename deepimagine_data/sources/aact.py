@@ -69,7 +69,6 @@ from typing import Any, NamedTuple
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..errors import IngestReport, RecordError
 from ..parse import LONG_TEXT_MAX, NA_TOKENS, SHORT_TEXT_MAX, parse_dispersion
@@ -83,7 +82,7 @@ from ..rows import (
     result_group_row,
     trial_row,
 )
-from ..schema import PRIMARY_KEYS, TABLES
+from ..schema import TABLES
 from ..tables import check_unique, collect_batches, sort_table
 from .aact_flat import FlatSource, read_flat_files, write_flat_files  # noqa: F401  (re-exported)
 
@@ -1197,22 +1196,9 @@ def _tables_from_files(d: Path, n: int) -> dict[str, pa.Table]:
             out[name] = pa.Table.from_arrays(arrays, schema=schema)
         for p in paths:
             p.unlink()
-    _check_unique(out)
+    check_unique(out)
     pool.release_unused()
     return out
-
-
-def _check_unique(tables: dict[str, pa.Table]) -> None:
-    """``tables.check_unique`` with the memory of a sort, not of a hash table (count_distinct: +1.5 GB on a
-    registry-sized dump); where a key repeats (or is null), check_unique itself raises its error."""
-    for name, key in PRIMARY_KEYS.items():
-        col = tables[name].column(key)
-        if col.null_count:
-            check_unique(tables)
-        if len(col) > 1:
-            s = col.take(pc.sort_indices(col))
-            if pc.any(pc.equal(s.slice(1), s.slice(0, len(s) - 1))).as_py():
-                check_unique(tables)
 
 
 def _as_schema_column(t: pa.Table, f: pa.Field) -> pa.ChunkedArray:
@@ -1238,7 +1224,7 @@ def _concat(parts: list[dict[str, pa.Table]]) -> dict[str, pa.Table]:
         out[name] = pa.Table.from_arrays(
             [c.combine_chunks() if c.num_chunks != 1 else c.chunk(0) for c in t.columns], schema=schema
         )
-    _check_unique(out)
+    check_unique(out)
     return out
 
 
