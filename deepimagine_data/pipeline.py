@@ -204,13 +204,11 @@ def default_workers() -> int:
     """Processes that label partitions at once: 2 where this Linux process may run on 2 or more cores, else 1.
     Not more by default: each worker holds a partition's Python objects (~0.3 GB at the default size), and
     forking is only safe where it is the platform's default (Linux)."""
+    from .cores import usable_cores
+
     if not sys.platform.startswith("linux"):
         return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return 2 if cores >= 2 else 1
+    return 2 if usable_cores() >= 2 else 1
 
 
 class BuildContext:

@@ -1368,11 +1368,9 @@ def _default_workers() -> int:
     worker holds a chunk (~1 GB at the default size) and the time left is the split and the concatenation."""
     import sys
 
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cpus = os.cpu_count() or 1
-    return 2 if cpus >= 2 and sys.executable else 1
+    from ..cores import usable_cores
+
+    return 2 if usable_cores() >= 2 and sys.executable else 1
 
 
 # A worker is a fresh interpreter (not multiprocessing: nothing of the caller's __main__ is re-run, and no fork
