@@ -23,3 +23,16 @@ def test_every_subcommand_describes_itself():
     assert ("train", "sft") in leaves and ("train", "grpo") in leaves and ("analyze", "traces") in leaves
     short = [" ".join(p) for p, sp in leaves.items() if len(sp.description or "") < 60]
     assert not short, f"subcommands whose --help does not say what they read and write: {short}"
+
+
+def test_python_m_runs_the_cli():
+    # `python -m deepimagine_data` is the same command as `deepimagine` (for environments without the script on PATH)
+    import subprocess
+    import sys
+
+    from deepimagine_data import __version__
+
+    out = subprocess.run(
+        [sys.executable, "-m", "deepimagine_data", "--version"], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["deepimagine-data", __version__]
