@@ -132,16 +132,13 @@ def ctopen_prompt(rec, raw: dict, question: int) -> str:
     )
 
 
-def _ctopen_docs(edition: str, source) -> list[dict]:
+def ctopen_docs(edition: str, source) -> list[dict]:
+    """Every question of a CT Open edition as the ``ctopen_*`` tasks show it (prompt, options, key, answer); also
+    what ``deepimagine questions`` writes, less the answer. Raises ctopen's errors as they are."""
     from deepimagine_data import ctopen
 
-    try:
-        raw = ctopen.load_edition(edition, source)
-        recs = ctopen.records(edition, source)
-    except (FileNotFoundError, ctopen.CTOpenDownloadError) as e:
-        raise FileNotFoundError(
-            f'ctopen_{edition}: {e} (lm-eval: --metadata \'{{"ctopen_source": "PATH_OR_URL"}}\')'
-        ) from e
+    raw = ctopen.load_edition(edition, source)
+    recs = ctopen.records(edition, source)
     docs = []
     for rec in recs:
         for i, options in enumerate(rec.questions):
@@ -188,7 +185,14 @@ def load_ctopen_summer2025(**kwargs):
 @lru_cache(maxsize=4)
 def _cached_ctopen(edition: str, source: str | None) -> list[dict]:
     # one load per edition and source, shared by the generate and log-likelihood variants
-    return _ctopen_docs(edition, source)
+    from deepimagine_data import ctopen
+
+    try:
+        return ctopen_docs(edition, source)
+    except (FileNotFoundError, ctopen.CTOpenDownloadError) as e:
+        raise FileNotFoundError(
+            f'ctopen_{edition}: {e} (lm-eval: --metadata \'{{"ctopen_source": "PATH_OR_URL"}}\')'
+        ) from e
 
 
 def _dataset_dir(hub: str, name: str) -> Path:
@@ -211,7 +215,7 @@ def _read_split(folder: Path, config: str, columns: list[str]):
 
 
 @lru_cache(maxsize=4)
-def _bench_docs(hub: str | None) -> list[dict]:
+def bench_docs(hub: str | None) -> list[dict]:
     from deepimagine_data.scoring.questions import bench_questions
 
     cols = ["question_id", "prompt", "question_type"]
@@ -248,7 +252,7 @@ def _bench_docs(hub: str | None) -> list[dict]:
 def load_bench(**kwargs):
     """``custom_dataset`` of ``deepimagine_bench``: the ``test`` split of ``deepimagine/bench`` (912 questions in
     the README's build), keyed as :func:`deepimagine_data.scoring.questions.bench_questions` keys them."""
-    return _dataset(_bench_docs(_source(kwargs, "hub_dir", ENV_HUB)))
+    return _dataset(bench_docs(_source(kwargs, "hub_dir", ENV_HUB)))
 
 
 def pair_category(n_options: int) -> str:

@@ -1,6 +1,6 @@
 """deepimagine/bench: the package's own outcome-prediction benchmark, questions in CT Open's shape.
 
-From posted analyses of real trials (:mod:`deepimagine_data.questions`): CT Open's directional 2-way explicit
+From posted analyses of real trials (:mod:`deepimagine_data.question_rows`): CT Open's directional 2-way explicit
 questions, its 3-way questions where the record gives no experimental/comparator orientation, and its 2-way implicit
 "endpoint met" questions (meta labels ``no_arm``, ``no_distinguishable_arm``) where the posted analyses decide them;
 one question per comparison. The temporal ``test`` split (results first posted from 2021-01-01) is the benchmark;
@@ -31,7 +31,7 @@ from deepimagine_data.builder_kit import (
     write_corpus,
 )
 from deepimagine_data.pipeline import BuildContext, BuildOptions, default_options
-from deepimagine_data.questions import QUESTIONS, cap_per_trial
+from deepimagine_data.question_rows import QUESTIONS, cap_per_trial
 
 _NAME = "deepimagine/bench"
 _DESCRIPTION = (
@@ -92,7 +92,7 @@ def build_tables(
 def recompute_labels(config: str, row: dict) -> dict:
     from deepimagine_data.ctopen import question_category
     from deepimagine_data.pairs.comparisons import recompute_label
-    from deepimagine_data.questions import endpoint_options, explicit_question, met
+    from deepimagine_data.question_rows import endpoint_options, explicit_question, met
 
     out = recompute_label(row)
     merged = {**row, **out}

@@ -6,3 +6,7 @@ builds counterfactual pairs and benchmark questions from them, and publishes the
 """
 
 __version__ = "0.3.0"
+
+from .api import load_pairs, questions, score  # noqa: E402 - light: each imports what it needs when called
+
+__all__ = ["__version__", "load_pairs", "questions", "score"]

@@ -179,7 +179,7 @@ def _label_partition(tables: dict[str, pa.Table], licenses: dict[str, str], targ
     from .pairs.approx import labelled as approx_usable
     from .pairs.comparisons import Corpus, Labelled, label_corpus
     from .pairs.strict import build_pairs
-    from .questions import build_questions
+    from .question_rows import build_questions
 
     lab = label_corpus(Corpus.from_tables(tables))
     strict_counts: dict[str, Counter] = {}
@@ -328,7 +328,7 @@ class BuildContext:
         from tqdm.auto import tqdm
 
         from .pairs.comparisons import Labelled
-        from .questions import filter_across_trials, keep_rows, kept_across_trials, row_keys
+        from .question_rows import filter_across_trials, keep_rows, kept_across_trials, row_keys
 
         strict_parts: dict[str, PackedTable] = {}
         strict_keys: dict[str, list[dict]] = {}

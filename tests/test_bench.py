@@ -13,7 +13,7 @@ from deepimagine_data import pipeline
 from deepimagine_data.ctopen import IMPLICIT_META_LABELS, question_category
 from deepimagine_data.pairs.comparisons import COMPARATOR_TYPES, exclusion
 from deepimagine_data.pairs.render import superiority_options
-from deepimagine_data.questions import endpoint_options
+from deepimagine_data.question_rows import endpoint_options
 from deepimagine_data.scoring.decision import parse_decision
 
 
@@ -194,7 +194,7 @@ def test_card_sets_the_shares_beside_ct_opens(questions):
     import pyarrow as pa
 
     from deepimagine_data.ctopen import REFERENCE_COUNTS
-    from deepimagine_data.questions import QUESTIONS
+    from deepimagine_data.question_rows import QUESTIONS
 
     table = bench.ctopen_comparison(pa.Table.from_pylist(questions["test"], schema=QUESTIONS))
     test = questions["test"]

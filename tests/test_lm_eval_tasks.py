@@ -362,3 +362,87 @@ def test_pair_samples_keys_are_unique_and_known(lm_eval_run, hub):
         recs = [json.loads(x) for x in lm_eval_run["samples"][task].read_text().splitlines() if x.strip()]
         got = [(r["doc"]["nct_id"], r["doc"]["outcome_measure"], r["doc"]["question_index"]) for r in recs]
         assert len(set(got)) == 5 and set(got) <= keys
+
+
+# --- scoring your own model: deepimagine questions, the Python API ----------------------------------------------
+
+
+def test_questions_command_writes_the_tasks_docs_without_answers(hub, tmp_path):
+    from deepimagine_data.cli import main
+    from deepimagine_data.scoring.questions import RECORD_FIELDS
+
+    out = tmp_path / "q.jsonl"
+    assert main(["questions", "--benchmark", "deepimagine", "--source", str(hub), "--out", str(out)]) == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    docs = utils.bench_docs(str(hub))
+    assert len(lines) == len(docs) >= 300
+    for line, doc in zip(lines, docs, strict=True):
+        assert tuple(line) == RECORD_FIELDS  # the key first, then what the model is shown; no answer
+        assert line == {k: doc[k] for k in RECORD_FIELDS}
+    # a line is a submission once it has an output: the file with every answer right scores 1.0
+    right = [
+        {
+            **x,
+            "output": "DECISION: (" + ", ".join("1" if i == q.answer_index else "0" for i in range(q.n_options)) + ")",
+        }
+        for x, q in zip(lines, bench_questions(hub), strict=True)
+    ]
+    answers = tmp_path / "right.jsonl"
+    answers.write_text("".join(json.dumps(x) + "\n" for x in right))
+    doc = score(bench_questions(hub), [answers], bootstrap=0).results
+    assert doc["overall"]["balanced_accuracy"] == 1.0
+
+
+def test_questions_template_is_a_submission_and_missing_keys_are_named_whole(hub, tmp_path, capsys):
+    from deepimagine_data.cli import main
+
+    out = tmp_path / "uniform.jsonl"
+    args = ["--benchmark", "deepimagine", "--source", str(hub)]
+    assert main(["questions", *args, "--template", "uniform", "--out", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert all(json.loads(x)["output"] in ("DECISION: (0.5, 0.5)", f"DECISION: ({1 / 3!r}, {1 / 3!r}, {1 / 3!r})")
+               for x in lines)  # fmt: skip
+    capsys.readouterr()
+    assert main(["score", *args, "--bootstrap", "0", "--predictions", str(out)]) == 0
+    assert f"{len(lines):,} of {len(lines):,} questions answered" in capsys.readouterr().out
+    dropped = json.loads(lines[-1])
+    out.write_text("\n".join(lines[:-1]) + "\n")
+    assert main(["score", *args, "--predictions", str(out)]) == 2
+    err = capsys.readouterr().err
+    key = f"({dropped['nct_id']}, {dropped['outcome_measure']!r}, {dropped['question_index']})"
+    assert "1 question(s) not answered, e.g. " + key in err and "deepimagine questions" in err
+
+
+def test_python_api_questions_score_load_pairs(hub, tmp_path, monkeypatch):
+    import deepimagine_data as di
+
+    qs = di.questions("deepimagine", source=hub)
+    assert qs == [json.loads(json.dumps(q)) for q in qs] and "answer_index" not in qs[0]
+    first = [{**q, "output": "DECISION: (" + ", ".join(["1"] + ["0"] * (len(q["options"]) - 1)) + ")"} for q in qs]
+    doc = di.score(first, "deepimagine", source=hub, bootstrap=0)
+    by_file = score(bench_questions(hub), [_jsonl(tmp_path / "first.jsonl", first)], bootstrap=0).results
+    assert doc["overall"] == by_file["overall"] and doc["meta"]["answered"] == len(qs)
+    with pytest.raises(ValueError, match=r"predictions\[0\]\[3\]: no 'output'"):
+        di.score([first[0], {**first[1]}, {k: v for k, v in first[2].items() if k != "output"}], "deepimagine",
+                 source=hub)  # fmt: skip
+    monkeypatch.chdir(tmp_path)  # any directory: the hub folder is named, not the working directory
+    pairs = di.load_pairs("strict_arm", hub_dir=hub)
+    assert set(pairs) == {"train", "validation", "test"} and pairs["train"].num_rows > 0
+    assert {"prompt", "completion", "messages"} <= set(pairs["train"].column_names)
+
+
+def _jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
+
+
+def test_ctopen_questions_match_the_tasks_and_offline_says_where_to_point(shared_data, tmp_path):
+    import deepimagine_data as di
+
+    qs = di.questions("ctopen", "winter2025", shared_data / "ct_open")
+    docs = utils.ctopen_docs("winter2025", str(shared_data / "ct_open"))
+    assert len(qs) == len(docs) == 605
+    assert [q["prompt"] for q in qs] == [d["prompt"] for d in docs]
+    assert not {"answer_index", "meta_label"} & set(qs[0])
+    with pytest.raises(FileNotFoundError, match=r"--source FOLDER .*Winter_2025\.pickle.*DEEPIMAGINE_CTOPEN_DIR"):
+        di.questions("ctopen", "winter2025", tmp_path / "nothing-here")

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from deepimagine_data import pipeline
-from deepimagine_data.questions import filter_across_trials, row_keys
+from deepimagine_data.question_rows import filter_across_trials, row_keys
 
 
 @pytest.fixture(scope="module")

@@ -694,7 +694,7 @@ class _Batches:
             self._flush()
 
     def _flush(self) -> None:
-        from ..questions import row_keys
+        from ..question_rows import row_keys
 
         if self.rows:
             t = pa.Table.from_pylist(self.rows, schema=self.schema)
@@ -703,7 +703,7 @@ class _Batches:
             self.rows = []
 
     def table(self, dropped: Counter) -> PackedTable:
-        from ..questions import keep_rows, kept_across_trials
+        from ..question_rows import keep_rows, kept_across_trials
 
         self._flush()
         keep = kept_across_trials(self.keys, self.id_column, dropped)

@@ -287,7 +287,7 @@ def build_pairs(
     ``corpus`` is ``tables`` indexed once already (:class:`~deepimagine_data.pairs.comparisons.Labelled`);
     ``targets`` is the decision-line rule of the completions (:class:`~deepimagine_data.pairs.render.TargetRule`).
     ``dedupe=False`` leaves repeated prompts in: a partitioned build removes them across all partitions at the end
-    (:func:`~deepimagine_data.questions.filter_across_trials`).
+    (:func:`~deepimagine_data.question_rows.filter_across_trials`).
     """
     targets = TargetRule.parse(targets)
     c = corpus if corpus is not None else Corpus.from_tables(tables)
@@ -353,7 +353,7 @@ def build_pairs(
                     continue
                 rows["strict_outcome"].append(row)
 
-    from ..questions import dedupe_prompts
+    from ..question_rows import dedupe_prompts
 
     out = {}
     for k, rs in rows.items():

@@ -136,6 +136,66 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_questions(args: argparse.Namespace) -> int:
+    from ..fsutil import atomic_write_bytes
+    from .questions import question_records, template_output
+
+    source = args.source
+    if source is None and args.benchmark == "ctopen":
+        source = os.environ.get("DEEPIMAGINE_CTOPEN_DIR")
+    try:
+        records = question_records(args.benchmark, args.edition, source)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    lines = []
+    for r in records:
+        if args.template:
+            r = {**r, "output": template_output(len(r["options"]), args.template)}
+        lines.append(json.dumps(r, ensure_ascii=False))
+    atomic_write_bytes(args.out, ("\n".join(lines) + "\n").encode())
+    name = f"{args.benchmark} {args.edition}" if args.edition else args.benchmark
+    what = f"predictions ({args.template})" if args.template else "questions"
+    print(f"{name}: {len(records):,} {what} -> {args.out}")
+    if args.template:
+        print(f"score them: deepimagine score --benchmark {args.benchmark} ... --predictions {args.out}")
+    else:
+        print('add an "output" (a text ending in a DECISION line, one probability per option) to each line and '
+              f"score the file: deepimagine score --benchmark {args.benchmark} ... --predictions FILE")  # fmt: skip
+    return 0
+
+
+def _benchmark_args(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--benchmark", choices=["ctopen", "deepimagine"], required=True)
+    s.add_argument("--edition", choices=["winter2025", "summer2025"], help="CT Open edition (ctopen only)")
+    s.add_argument(
+        "--source",
+        default=None,
+        help="ctopen: pickles (folder, file or URL; default $DEEPIMAGINE_CTOPEN_DIR, the cache, the pinned commit); "
+        "deepimagine: a built bench folder or hub root (default: build it in memory)",
+    )
+
+
+def add_questions_cli(sub: argparse._SubParsersAction) -> None:
+    q = sub.add_parser(
+        "questions",
+        help="write a benchmark's questions (prompts, options, keys; no answers) to score your own model",
+        description="Reads the benchmark's questions (CT Open pickles from --source / $DEEPIMAGINE_CTOPEN_DIR / the "
+        "pinned commit, or a built deepimagine/bench; the test split) and writes --out, one JSON line per question: "
+        "question_id, nct_id, outcome_measure, question_index (the key `deepimagine score` matches), category, "
+        "options and prompt, exactly as the lm-eval tasks show them. Never the answer. Add an `output` to each line "
+        "(your model's text ending in 'DECISION: (p1, p2[, p3])', one probability per option) and the file is a "
+        "submission for `deepimagine score --predictions`. --template uniform adds an output already (equal "
+        "probabilities): a valid submission to start from.",
+    )
+    _benchmark_args(q)
+    q.add_argument("--out", type=Path, required=True, help="the JSONL file to write")
+    q.add_argument(
+        "--template", choices=["uniform"], default=None, help="add an output to every line: a complete submission"
+    )
+    q.set_defaults(func=cmd_questions)
+
+
 def add_cli(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser(
         "score",
@@ -154,14 +214,7 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
         "prints the results document instead: each metric with a sibling <metric>_ci95 [low, high], questions "
         "and trials per category, and in meta the bootstrap settings and how overall is made. Writes nothing.",
     )
-    s.add_argument("--benchmark", choices=["ctopen", "deepimagine"], required=True)
-    s.add_argument("--edition", choices=["winter2025", "summer2025"], help="CT Open edition (ctopen only)")
-    s.add_argument(
-        "--source",
-        default=None,
-        help="ctopen: pickles (folder, file or URL; default $DEEPIMAGINE_CTOPEN_DIR, the cache, the pinned commit); "
-        "deepimagine: a built bench folder or hub root (default: build it in memory)",
-    )
+    _benchmark_args(s)
     s.add_argument("--split", default="test", help="deepimagine bench split (default test)")
     s.add_argument("--predictions", type=Path, nargs="+", required=True, help="one file per run")
     s.add_argument("--partial", action="store_true", help="score only the answered questions (default: all needed)")

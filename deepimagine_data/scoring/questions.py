@@ -43,12 +43,25 @@ class Question:
         return self.key[0]
 
 
+def _ctopen_unavailable(edition: str, e: Exception) -> FileNotFoundError:
+    from .. import ctopen
+
+    return FileNotFoundError(
+        f"CT Open {edition}: {e}. Offline, point at CT Open's pickles: --source FOLDER (a clone of "
+        f"https://github.com/{ctopen.REPO}, or a folder holding {ctopen._file_of(edition)}), or ${ctopen.ENV_DIR}"
+    )
+
+
 def ctopen_questions(edition: str, source: str | os.PathLike | None = None) -> list[Question]:
     """Every question of a CT Open edition (``source``: a folder, pickle, URL, or None for the cache/pinned URL)."""
     from .. import ctopen
 
+    try:
+        recs = ctopen.records(edition, source)
+    except (FileNotFoundError, ctopen.CTOpenDownloadError) as e:
+        raise _ctopen_unavailable(edition, e) from e
     out = []
-    for rec in ctopen.records(edition, source):
+    for rec in recs:
         for i, opts in enumerate(rec.questions):
             key = rec.prediction_key(i)
             out.append(Question(key, opts, rec.answer_index[i], rec.categories[i], f"{rec.nct_id}|{rec.endpoint}|{i}"))
@@ -102,3 +115,43 @@ def load_questions(
     if benchmark == "deepimagine":
         return bench_questions(source, split)
     raise ValueError(f"unknown benchmark {benchmark!r}; known: {', '.join(BENCHMARKS)}")
+
+
+# What `deepimagine questions` writes per question, in this order: the key `score` matches (nct_id, outcome_measure,
+# question_index, or question_id alone), then what the model is shown. Never the answer.
+RECORD_FIELDS = ("question_id", "nct_id", "outcome_measure", "question_index", "category", "options", "prompt")
+TEMPLATES = ("uniform",)
+
+
+def question_records(benchmark: str, edition: str | None = None, source: str | os.PathLike | None = None) -> list[dict]:
+    """Every test question of ``benchmark`` as the lm-eval tasks show it, keyed for ``deepimagine score``, without
+    its answer. A bench record (abbreviated)::
+
+        {"question_id": "NCT03584009:O0:OG001|OG000:superiority_2way", "nct_id": "NCT03584009",
+         "outcome_measure": "NCT03584009:O0", "question_index": 0, "category": "2-way explicit",
+         "options": ["...", "..."], "prompt": "Trial NCT03584009: ..."}
+    """
+    from ..benchmark import utils
+
+    src = os.fspath(source) if source is not None else None
+    if benchmark == "ctopen":
+        if edition not in EDITIONS:
+            raise ValueError(f"--edition must be one of {', '.join(EDITIONS)} for ctopen, got {edition!r}")
+        from .. import ctopen
+
+        try:
+            docs = utils.ctopen_docs(edition, src)
+        except (FileNotFoundError, ctopen.CTOpenDownloadError) as e:
+            raise _ctopen_unavailable(edition, e) from e
+    elif benchmark == "deepimagine":
+        docs = utils.bench_docs(src)
+    else:
+        raise ValueError(f"unknown benchmark {benchmark!r}; known: {', '.join(BENCHMARKS)}")
+    return [{k: d[k] for k in RECORD_FIELDS} for d in docs]
+
+
+def template_output(n_options: int, template: str = "uniform") -> str:
+    """A decision line ``deepimagine score`` reads: ``template_output(2) == "DECISION: (0.5, 0.5)"``."""
+    if template != "uniform":
+        raise ValueError(f"unknown template {template!r}; known: {', '.join(TEMPLATES)}")
+    return "DECISION: (" + ", ".join(repr(1 / n_options) for _ in range(n_options)) + ")"

@@ -5,7 +5,8 @@ Shapes (``read_predictions`` tells them apart by content):
 1. CT Open's own: a pickle of ``{(nct_id, outcome_measure, question_index): "DECISION: (...)\\n\\nREASON: ..."}``,
    read with the restricted unpickler of :mod:`deepimagine_data.ctopen` (no class can be loaded).
 2. JSONL, one object per line: ``{"nct_id", "outcome_measure", "question_index", "output"}`` (or, for the
-   deepimagine bench, ``{"question_id", "output"}``).
+   deepimagine bench, ``{"question_id", "output"}``); a line ``deepimagine questions`` wrote, with ``output``
+   added, is one too.
 3. lm-eval's ``--log_samples`` file (``samples_<task>_<time>.jsonl``): each line's ``doc`` carries ``nct_id``,
    ``outcome_measure`` and ``question_index``; the output is the generation (``resps``) or, for the log-likelihood
    variant, the softmax of the options' log-likelihoods written as a decision line.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from .metrics import (
 from .questions import Question
 
 Key = tuple[str, str, int]
+SHOWN_FIELDS = ("category", "options", "prompt")  # in a `deepimagine questions` line besides its key
 
 
 class SubmissionError(ValueError):
@@ -122,6 +124,32 @@ def _float(x: object) -> float | None:
     return None
 
 
+def _add_record(p: Predictions, rec: object, where: str) -> None:
+    if not isinstance(rec, dict):
+        raise SubmissionError(f"{where}: a line must be a JSON object")
+    if "doc" in rec and isinstance(rec["doc"], dict):  # lm-eval --log_samples
+        d = rec["doc"]
+        _add(p, _key(d.get("nct_id"), d.get("outcome_measure"), d.get("question_index"), where),
+             _lm_eval_output(rec, where), where)  # fmt: skip
+        return
+    # a line of `deepimagine questions` with an output added is a submission: what it shows the model is ignored
+    unknown = set(rec) - {"nct_id", "outcome_measure", "question_index", "output", "question_id", *SHOWN_FIELDS}
+    if unknown:
+        raise SubmissionError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+    if "output" not in rec:
+        raise SubmissionError(f"{where}: no 'output'")
+    if "question_id" in rec and "nct_id" not in rec:
+        qid = rec["question_id"]
+        if not isinstance(qid, str) or qid in p.by_question_id:
+            raise SubmissionError(f"{where}: question_id {qid!r:.80} is not a string or is repeated")
+        if not isinstance(rec["output"], str):
+            raise SubmissionError(f"{where}: output for {qid} is {type(rec['output']).__name__}, not text")
+        p.by_question_id[qid] = rec["output"]
+        return
+    key = _key(rec.get("nct_id"), rec.get("outcome_measure"), rec.get("question_index"), where)
+    _add(p, key, rec["output"], where)
+
+
 def _from_jsonl(path: Path, lines: list[str]) -> Predictions:
     p = Predictions(str(path))
     for n, line in enumerate(lines, start=1):
@@ -132,28 +160,16 @@ def _from_jsonl(path: Path, lines: list[str]) -> Predictions:
             rec = json.loads(line)
         except json.JSONDecodeError as e:
             raise SubmissionError(f"{where}: not JSON ({e.msg})") from None
-        if not isinstance(rec, dict):
-            raise SubmissionError(f"{where}: a line must be a JSON object")
-        if "doc" in rec and isinstance(rec["doc"], dict):  # lm-eval --log_samples
-            d = rec["doc"]
-            _add(p, _key(d.get("nct_id"), d.get("outcome_measure"), d.get("question_index"), where),
-                 _lm_eval_output(rec, where), where)  # fmt: skip
-            continue
-        unknown = set(rec) - {"nct_id", "outcome_measure", "question_index", "output", "question_id"}
-        if unknown:
-            raise SubmissionError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
-        if "output" not in rec:
-            raise SubmissionError(f"{where}: no 'output'")
-        if "question_id" in rec and "nct_id" not in rec:
-            qid = rec["question_id"]
-            if not isinstance(qid, str) or qid in p.by_question_id:
-                raise SubmissionError(f"{where}: question_id {qid!r:.80} is not a string or is repeated")
-            if not isinstance(rec["output"], str):
-                raise SubmissionError(f"{where}: output for {qid} is {type(rec['output']).__name__}, not text")
-            p.by_question_id[qid] = rec["output"]
-            continue
-        key = _key(rec.get("nct_id"), rec.get("outcome_measure"), rec.get("question_index"), where)
-        _add(p, key, rec["output"], where)
+        _add_record(p, rec, where)
+    return p
+
+
+def predictions_from_records(records: Iterable[dict], name: str = "predictions") -> Predictions:
+    """One run from records shaped like the lines of a JSONL submission (e.g. ``deepimagine_data.questions()``'s
+    records with an ``output`` added); errors name ``name`` and the record's position (from 1)."""
+    p = Predictions(name)
+    for n, rec in enumerate(records, start=1):
+        _add_record(p, rec, f"{name}[{n}]")
     return p
 
 
@@ -200,7 +216,7 @@ def match(questions: list[Question], preds: Predictions) -> Checked:
 
 
 def _name(key: Key) -> str:
-    return f"({key[0]}, {key[1][:60]!r}, {key[2]})"
+    return f"({key[0]}, {key[1]!r}, {key[2]})"  # whole: a user copies it into their file
 
 
 def check(questions: list[Question], preds: Predictions, *, partial: bool = False) -> Checked:
@@ -214,7 +230,10 @@ def check(questions: list[Question], preds: Predictions, *, partial: bool = Fals
     if c.missing and not partial:
         problems.append(f"{len(c.missing)} question(s) not answered, e.g. {_name(c.missing[0].key)}")
     if problems:
-        raise SubmissionError(f"{preds.source}: " + "; ".join(problems))
+        raise SubmissionError(
+            f"{preds.source}: " + "; ".join(problems) + " (`deepimagine questions --benchmark ... --out FILE` lists "
+            "every key; --partial scores only the answered questions)"
+        )
     return c
 
 
@@ -251,27 +270,28 @@ class ScoreReport:
 
 def score(
     questions: list[Question],
-    paths: list[str | os.PathLike],
+    paths: list[str | os.PathLike | Predictions],
     *,
     partial: bool = False,
     bootstrap: int = BOOTSTRAP_RESAMPLES,
     seed: int = BOOTSTRAP_SEED,
     min_category: int = MIN_CATEGORY_QUESTIONS,
 ) -> ScoreReport:
-    """Score one or more runs of predictions against ``questions`` (CT Open's averaging over runs), with 95%
-    trial-clustered bootstrap intervals from ``bootstrap`` resamples (0: none) drawn with ``seed``; overall leaves
-    out the categories with fewer than ``min_category`` questions (:func:`~.metrics.evaluate_runs`)."""
-    runs, unreadable = [], []
-    answered = Counter()
-    for path in paths:
-        c = check(questions, read_predictions(path), partial=partial)
+    """Score one or more runs of predictions (files, or :class:`Predictions`) against ``questions`` (CT Open's
+    averaging over runs), with 95% trial-clustered bootstrap intervals from ``bootstrap`` resamples (0: none) drawn
+    with ``seed``; overall leaves out the categories with fewer than ``min_category`` questions
+    (:func:`~.metrics.evaluate_runs`)."""
+    runs, unreadable, answered = [], [], []
+    for run in paths:
+        preds = run if isinstance(run, Predictions) else read_predictions(run)
+        c = check(questions, preds, partial=partial)
         items, bad = scored(questions, c)
         if not items:
-            raise SubmissionError(f"{path}: no question of the benchmark is answered")
+            raise SubmissionError(f"{preds.source}: no question of the benchmark is answered")
         runs.append(items)
         unreadable.extend(bad)
-        answered[str(path)] = len(items)
+        answered.append(len(items))
     results = evaluate_runs(runs, bootstrap=bootstrap, seed=seed, min_category=min_category)
     return ScoreReport(
-        results, len(runs), min(answered.values()), len(questions), unreadable, runs, bootstrap, seed, min_category
+        results, len(runs), min(answered), len(questions), unreadable, runs, bootstrap, seed, min_category
     )
