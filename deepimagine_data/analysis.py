@@ -230,6 +230,8 @@ def read_traces(paths: Sequence[str | os.PathLike]) -> list[Trace]:
                         raise RecordError(f"{p} line {n}", "line", f"not JSON ({e.msg})") from None
                     if not isinstance(row, dict):
                         raise RecordError(f"{p} line {n}", "line", "expected a JSON object")
+                    if row.get("reason") == "http_error" and row.get("text") is None:
+                        continue  # a request that failed (`traces --attempts` lists them): no text to analyze
                     out.append(_from_row(row, f"{p} line {n}", str(p)))
         else:
             raise FileNotFoundError(f"{p}: no such file or folder")

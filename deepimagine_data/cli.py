@@ -14,47 +14,87 @@ from . import __version__
 EPILOG = "Every subcommand has --help saying what it reads and writes."
 
 
-def _report_and_write(tables, report, out: Path, label: str) -> int:
+def _report_and_write(tables, report, out: Path, label: str, source: str) -> int:
     from .inputs import Input, Part, assemble
-    from .tables import count_table, write_tables
+    from .tables import OutputRefused, count_table, write_tables
 
+    if tables["trials"].num_rows == 0:
+        # an input that gives nothing is no result: the tables an earlier run wrote to --out stay
+        print(report.format())
+        why = ", ".join(f"{k} {v:,}" for k, v in report.skipped.most_common(3))
+        what = f"{report.read:,} record(s), all skipped: {why}" if report.read else "no record found"
+        print(
+            f"error: {label}: no trial read from {source} ({what}); nothing written, {out} left as it was",
+            file=sys.stderr,
+        )
+        return 2
     # the assemble step `build --input` runs too (intervention names normalized), so `ingest` then
     # `build --input tables:OUT` gives the same tables as `build --input <kind>:PATH`
     tables = assemble([Part(Input(label), tables, {label: report}, [])]).tables
-    write_tables(tables, out)
+    try:
+        write_tables(tables, out)
+    except OutputRefused as e:
+        print(f"error: --out: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"error: --out {out}: cannot write the tables ({e}); nothing replaced", file=sys.stderr)
+        return 2
     print(f"{label}: wrote {len(tables)} tables to {out}/<table>.parquet")
     print(count_table(tables))
     print(report.format())
     return 0
 
 
+def _output_refused(out: Path) -> int | None:
+    """2 (after an error line) where --out is a folder ingest will not replace; checked before reading, after what a
+    killed ingest left there is undone."""
+    from .tables import OutputRefused, prepare_output
+
+    try:
+        prepare_output(out)
+    except OutputRefused as e:
+        print(f"error: --out: {e}", file=sys.stderr)
+        return 2
+    return None
+
+
 def cmd_ingest_ctgov_json(args: argparse.Namespace) -> int:
     from .sources import ctgov_json
 
+    if (refused := _output_refused(args.out)) is not None:
+        return refused
     tables, report = ctgov_json.read(args.paths, strict=args.strict, source_version=args.source_version)
-    return _report_and_write(tables, report, args.out, "ctgov-json")
+    return _report_and_write(tables, report, args.out, "ctgov-json", ", ".join(str(p) for p in args.paths))
 
 
 def cmd_ingest_aact(args: argparse.Namespace) -> int:
     from .sources import aact
 
-    tables, report = aact.read(
-        args.path,
-        strict=args.strict,
-        require_results=not args.all_studies,
-        source_version=args.source_version,
-        progress=not args.quiet,
-    )
-    return _report_and_write(tables, report, args.out, "aact")
+    if (refused := _output_refused(args.out)) is not None:
+        return refused
+    try:
+        tables, report = aact.read(
+            args.path,
+            strict=args.strict,
+            require_results=not args.all_studies,
+            source_version=args.source_version,
+            progress=not args.quiet,
+        )
+    except aact.TABLE_ERRORS as e:  # a value Polars cannot read (an id that is no number, a broken quote)
+        print(f"error: aact: {args.path}: {aact.table_error(e)}", file=sys.stderr)
+        return 2
+    return _report_and_write(tables, report, args.out, "aact", str(args.path))
 
 
 def _cmd_curated(module: str):
     def run(args: argparse.Namespace) -> int:
         import importlib
 
+        if (refused := _output_refused(args.out)) is not None:
+            return refused
         mod = importlib.import_module(f".sources.{module}", __package__)
         tables, report = mod.read(args.path, strict=args.strict)
-        return _report_and_write(tables, report, args.out, module)
+        return _report_and_write(tables, report, args.out, module, str(args.path))
 
     return run
 
@@ -88,11 +128,44 @@ def _build_options(args: argparse.Namespace):
     )
 
 
+def _check_exclude_files(opts) -> str | None:
+    """The message of the first --exclude file that cannot be read, else None (checked before any input is read)."""
+    from . import ctopen
+
+    for f in opts.exclude_files:
+        try:
+            ctopen.read_id_file(f)
+        except UnicodeDecodeError as e:
+            return f"--exclude {f}: not UTF-8 text (byte {e.start}: {e.reason})"
+        except OSError as e:
+            return f"--exclude {f}: {e.strerror or e}"
+        except ctopen.CTOpenError as e:
+            return f"--exclude: {e}"
+    return None
+
+
+def _check_ctopen(opts) -> str | None:
+    """Load the build's exclusion lists (CT Open's pickles, or the shipped id lists) once, before anything is
+    written: the message where a required --ctopen-source cannot be read, else None. Cached, so the pairs and
+    bench builders reuse them."""
+    from . import ctopen
+    from .pipeline import decontamination
+
+    try:
+        decontamination(opts)
+    except (ctopen.CTOpenDownloadError, OSError) as e:
+        why = (
+            " (--require-ctopen; without it the shipped id lists are applied)" if opts.ctopen_missing == "error" else ""
+        )
+        return f"CT Open from --ctopen-source {opts.ctopen_source}: {e}{why}"
+    except ctopen.CTOpenError as e:
+        return str(e)
+    return None
+
+
 def cmd_build(args: argparse.Namespace) -> int:
-    from .builders import bench, pairs, trials
-    from .hub import folder_fingerprint
+    from .hub import BuildError, BuildTransaction
     from .inputs import InputError
-    from .tables import count_table
 
     t0 = time.perf_counter()
     try:
@@ -108,9 +181,43 @@ def cmd_build(args: argparse.Namespace) -> int:
         except RuntimeError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
-    from .errors import RecordError
-    from .pipeline import BuildContext
+    from .inputs import check_inputs
 
+    # a bad input writes nothing, not even the folder (the exclusion lists are read under the build lock: a second
+    # build into the same folder is told so before it reads CT Open)
+    try:
+        check_inputs(opts.inputs)
+    except InputError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    # every dataset is written into a staging folder and the three appear together at commit: a build that fails
+    # or is killed leaves the previous ones as they were
+    tx = BuildTransaction(args.out, say=lambda note: print(f"note: {note}", file=sys.stderr))
+    try:
+        with tx:
+            return _build(args, opts, tx, t0)
+    except BrokenPipeError:
+        raise
+    except BuildError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a full disk, a folder that went away: the build is not half written
+        print(f"error: {e}" + ("" if tx.committed else f"; {tx.live} is as it was"), file=sys.stderr)
+        return 2
+
+
+def _build(args: argparse.Namespace, opts, tx, t0: float) -> int:
+    from .builders import bench, pairs, trials
+    from .errors import RecordError
+    from .hub import folder_fingerprint
+    from .inputs import InputError
+    from .pipeline import BuildContext
+    from .tables import count_table
+
+    problem = _check_exclude_files(opts)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     # one context for the whole command: every input checked and read before anything is written, and the
     # builders reuse what was read and labelled
     ctx = BuildContext(
@@ -126,14 +233,19 @@ def cmd_build(args: argparse.Namespace) -> int:
     except (InputError, RecordError, FileNotFoundError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    problem = _check_ctopen(opts)  # after the inputs: an input's own error comes first, before any CT Open warning
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    out = Path(args.out) / "deepimagine"
     with ctx.stages("write trials"):
-        folder, tables, reports = trials.write(args.out, strict=args.strict, inputs=opts.inputs, ctx=ctx)
+        folder, tables, reports = trials.write(tx.staging, strict=args.strict, inputs=opts.inputs, ctx=ctx)
     flat = {n: s["train"] for n, s in tables.items()}
     trials_t = flat["trials"]
     import pyarrow.compute as pc
 
     with_results = pc.sum(pc.is_valid(trials_t.column("results_first_posted_date"))).as_py() or 0
-    print(f"deepimagine/trials -> {folder}")
+    print(f"deepimagine/trials -> {out / 'trials'}")
     print(count_table(flat))
     print()
     width = max(18, *(len(n) for n in reports))
@@ -148,17 +260,19 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(f"fingerprint: {folder_fingerprint(folder)[:16]}")
     print()
 
-    # a rebuild writes the pairs folder anew; a traces config added by `deepimagine traces` is not part of the build
-    had_traces = (Path(args.out) / "deepimagine" / "pairs" / "traces").is_dir()
     ctx.products(opts.targets)
     if opts.approx is not None:
         ctx.approx_pairs(opts)
     ctx.drop_inputs()  # every product is made: writing reads none of the input tables
     with ctx.stages("split and write pairs"):
-        pfolder, ptables, info = pairs.write(args.out, opts, ctx)
+        pfolder, ptables, info = pairs.write(tx.staging, opts, ctx)
     with ctx.stages("split and write bench"):
-        bfolder, btables, binfo = bench.write(args.out, opts, ctx)
-    print(f"deepimagine/pairs -> {pfolder}        deepimagine/bench -> {bfolder}")
+        bfolder, btables, binfo = bench.write(tx.staging, opts, ctx)
+    fingerprints = folder_fingerprint(pfolder), folder_fingerprint(bfolder)
+    # a rebuild writes the pairs folder anew; a traces config added by `deepimagine traces` is not part of the build
+    had_traces = (tx.live / "pairs" / "traces").is_dir()
+    tx.commit()
+    print(f"deepimagine/pairs -> {out / 'pairs'}        deepimagine/bench -> {out / 'bench'}")
     print(f"{'config':<16} {'train':>8} {'validation':>11} {'test':>8}")
     for cfg, splits in [*ptables.items(), ("bench:questions", btables["questions"])]:
         print(
@@ -198,7 +312,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             f"{r.embedded:,} texts embedded, {r.cache_hits:,} from the cache; "
             f"{a.targets:,} targets, {a.without_anchor:,} without an anchor; index {r.index_summary()}"
         )
-    print(f"fingerprints: pairs {folder_fingerprint(pfolder)[:16]}  bench {folder_fingerprint(bfolder)[:16]}")
+    print(f"fingerprints: pairs {fingerprints[0][:16]}  bench {fingerprints[1][:16]}")
     print(f"time: {time.perf_counter() - t0:.1f} s")
     if args.timings is not None:
         from .fsutil import atomic_write_bytes
@@ -213,7 +327,11 @@ def cmd_build(args: argparse.Namespace) -> int:
             "rows": {cfg: {s: t.num_rows for s, t in sp.items()} for cfg, sp in ptables.items()}
             | {"bench:questions": {s: t.num_rows for s, t in btables["questions"].items()}},
         }
-        atomic_write_bytes(args.timings, (json.dumps(record, indent=1) + "\n").encode())
+        try:
+            atomic_write_bytes(args.timings, (json.dumps(record, indent=1) + "\n").encode())
+        except OSError as e:
+            print(f"error: --timings {args.timings}: {e.strerror or e} (the datasets were written)", file=sys.stderr)
+            return 2
         print(f"timings -> {args.timings}")
     if had_traces:
         print(
@@ -355,6 +473,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="fail if a CT Open pickle named by --ctopen-source cannot be loaded (default: apply the shipped id "
         "list, warn, and say so in the cards)",
     )
+    from . import ctopen
+
+    ctopen.add_timeout_argument(b)  # --timeout: the deadline of a --ctopen-source download
     b.add_argument(
         "--exclude",
         type=Path,
@@ -433,7 +554,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     traces_cli.add_cli(sub)
     publish.add_cli(sub)
+    scoring_cli.add_questions_cli(sub)
     scoring_cli.add_cli(sub)
+    for name in ("score", "questions"):  # they read CT Open, which may be a download
+        if name in sub.choices:
+            ctopen.add_timeout_argument(sub.choices[name])
     leaderboard.add_cli(sub)
     baselines_cli.add_cli(sub)
     train_cli.add_cli(sub)
@@ -450,6 +575,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _ctopen_deadline(args: argparse.Namespace):
+    """The deadline a command's --timeout sets for its CT Open downloads (see ctopen.add_timeout_argument)."""
+    import contextlib
+
+    seconds = getattr(args, "ctopen_timeout", None)
+    if seconds is None:
+        return contextlib.nullcontext()
+    from .ctopen import download_deadline
+
+    return download_deadline(seconds)
+
+
 def main(argv: list[str] | None = None) -> int:
     # Arrow allocates from jemalloc, not its default mimalloc, which keeps freed pages: a build frees each
     # partition's rows before the next, and with mimalloc its peak would grow as if it had not (embedded build:
@@ -458,7 +595,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "jemalloc")
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with _ctopen_deadline(args):
+            return args.func(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -61,7 +61,9 @@ Citation::
 
 from __future__ import annotations
 
+import argparse
 import ast
+import contextlib
 import csv
 import hashlib
 import io
@@ -69,15 +71,14 @@ import json
 import os
 import pickle
 import re
-import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import requests
-
+from . import http
+from .errors import RecordError
 from .fsutil import atomic_write_bytes
 
 REPO = "ClinicalTrial-OpenChallenge/CT_Open"
@@ -110,20 +111,34 @@ REFERENCE_COUNTS = {
 }
 
 NCT_RE = re.compile(r"^NCT\d{8}$")
-RETRY_STATUSES = frozenset({429}) | frozenset(range(500, 600))
+RETRY_STATUSES = http.RETRY_STATUSES
+# A download ends within this many seconds, retries and waits included, unless `--timeout` (or deadline=) says
+# otherwise: a silent server, or one dripping a byte at a time, must not hold a build or a score run forever.
+DEFAULT_DEADLINE = 300.0
+# A URL naming another commit (or none) may hold a newer, larger edition: its cap is this many times the known size.
+SIZE_SLACK = 4
 _ALLOWED_TYPES = (dict, list, tuple, set, frozenset, str, int, float, bool, type(None))
 _COMMIT_RE = re.compile(r"/([0-9a-f]{40})/")
 
 
-class CTOpenError(ValueError):
-    """CT Open input the package refuses: an unknown edition, a forbidden pickle, an inconsistent record."""
+class CTOpenError(RecordError):
+    """CT Open input the package refuses: an unknown edition, a forbidden pickle, an inconsistent record.
+
+    A :class:`~deepimagine_data.errors.RecordError` (and so a ValueError), so every command prints it as one
+    ``error:`` line; its message is the file, URL or record and what is wrong, as given.
+    """
+
+    def __init__(self, message: str):
+        self.record, self.field, self.message, self.reason = "CT Open", "", message, "ctopen"
+        ValueError.__init__(self, message)
 
 
 class CTOpenDownloadError(CTOpenError):
-    """A download failed (HTTP error, retries exhausted, no network). ``missing="skip"`` treats it as absent."""
+    """A download failed: its message names the URL and the cause (HTTP status, timeout, connection error, size
+    cap, deadline). ``missing="skip"`` treats it as absent."""
 
-    def __init__(self, message: str, *, url: str, status: int | None = None):
-        self.url, self.status = url, status
+    def __init__(self, message: str, *, url: str = "", status: int | None = None, cause: str | None = None):
+        self.url, self.status, self.cause = url, status, cause
         super().__init__(message)
 
 
@@ -218,31 +233,75 @@ def _cache_path(url: str, file: str) -> Path:
     return cache_dir() / "ct_open" / key / file
 
 
-def _fetch(url: str, *, timeout: float, retries: int, backoff: float) -> bytes:
-    last = "no attempt made"
-    last_status: int | None = None
-    for attempt in range(retries + 1):
-        if attempt:
-            time.sleep(backoff * 2 ** (attempt - 1))
-        try:
-            resp = requests.get(url, timeout=timeout)
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as e:
-            last, last_status = f"{type(e).__name__}: {e}", None
-            continue
-        if resp.status_code == 200:
-            return resp.content
-        if resp.status_code in RETRY_STATUSES:
-            last, last_status = f"HTTP {resp.status_code}", resp.status_code
-            continue
-        raise CTOpenDownloadError(f"HTTP {resp.status_code} for {url}", url=url, status=resp.status_code)
-    raise CTOpenDownloadError(
-        f"could not download {url}: gave up after {retries + 1} attempts; last error: {last}",
-        url=url,
-        status=last_status,
+_deadline: list[tuple[float | None, str | None]] = [(DEFAULT_DEADLINE, None)]
+
+
+@contextlib.contextmanager
+def download_deadline(seconds: float | None, name: str | None = "--timeout") -> Iterator[None]:
+    """Within the block, a CT Open download that is given no ``deadline=`` ends within ``seconds`` (None: no
+    deadline); ``name`` says in messages where the number came from. How the CLI's ``--timeout`` reaches
+    :func:`records` and :func:`exclusion_ids` through the commands that call them."""
+    _deadline.append((seconds, name))
+    try:
+        yield
+    finally:
+        _deadline.pop()
+
+
+def add_timeout_argument(parser: argparse.ArgumentParser) -> None:
+    """``--timeout SECONDS`` on a command that may download CT Open (read back by :func:`download_deadline`)."""
+    parser.add_argument(
+        "--timeout",
+        dest="ctopen_timeout",
+        type=http.seconds_arg,
+        default=None,
+        metavar="SECONDS",
+        help=f"overall deadline for downloading a CT Open pickle, retries included (default {DEFAULT_DEADLINE:g}); "
+        "a silent or stalled server fails within it with a message saying so",
     )
 
 
-def _load_url(url: str, file: str, *, timeout: float, retries: int, backoff: float) -> Any:
+def _size_cap(url: str, file: str) -> tuple[int, str]:
+    size = EDITION_SIZES[file]
+    if PINNED_COMMIT in url:
+        return size, f"the size of {file} at the pinned commit"
+    return SIZE_SLACK * size, f"{SIZE_SLACK} times the size of {file} at the pinned commit"
+
+
+def _fetch(
+    url: str,
+    *,
+    timeout: float,
+    retries: int,
+    backoff: float,
+    deadline: float | None = None,
+    max_bytes: int | None = None,
+    why_cap: str = "",
+) -> bytes:
+    seconds, name = (deadline, None) if deadline is not None else _deadline[-1]
+    policy = http.Policy(retries=retries, backoff=backoff, timeout=timeout, max_bytes=max_bytes)
+    try:
+        return http.fetch("GET", url, policy, deadline=http.Deadline(seconds, name=name)).body
+    except http.FetchError as e:
+        if e.cause == http.STATUS and not e.exhausted:
+            msg = f"HTTP {e.status} for {url}"
+        elif e.exhausted:
+            msg = f"could not download {url}: gave up after {e.attempts} attempts; last error: {e.last}"
+        else:
+            msg = f"could not download {url}: {e.last}" + (f" (the cap is {why_cap})" if e.cause == http.SIZE else "")
+        raise CTOpenDownloadError(msg, url=url, status=e.status, cause=e.cause) from None
+
+
+def _load_url(
+    url: str,
+    file: str,
+    *,
+    timeout: float,
+    retries: int,
+    backoff: float,
+    deadline: float | None = None,
+    max_bytes: int | None = None,
+) -> Any:
     cached = _cache_path(url, file)
     if cached.is_file():
         try:
@@ -250,7 +309,8 @@ def _load_url(url: str, file: str, *, timeout: float, retries: int, backoff: flo
         except CTOpenError as e:
             # Only validated bytes are ever cached, so this file was changed after the download.
             raise CTOpenError(f"{e} (cached copy of {url}; delete it to download again)") from None
-    data = _fetch(url, timeout=timeout, retries=retries, backoff=backoff)
+    cap, why = (max_bytes, "max_bytes") if max_bytes is not None else _size_cap(url, file)
+    data = _fetch(url, timeout=timeout, retries=retries, backoff=backoff, deadline=deadline, max_bytes=cap, why_cap=why)
     # Parse before caching: a truncated or hostile body must never become a "good" cached file.
     obj = safe_load(data, url)
     atomic_write_bytes(cached, data, suffix=".part")
@@ -293,6 +353,8 @@ def load_edition(
     timeout: float = 60.0,
     retries: int = 2,
     backoff: float = 1.0,
+    deadline: float | None = None,
+    max_bytes: int | None = None,
 ) -> dict:
     """Load one CT Open edition as the raw dict (see the module docstring for its layout).
 
@@ -302,12 +364,16 @@ def load_edition(
     - an ``http(s)://`` URL of the file, or of a base ending in ``/`` to which ``<Edition>.pickle`` is appended;
     - ``None``: the directory in ``$DEEPIMAGINE_CTOPEN_DIR`` if set, else :func:`source_url` (pinned commit).
 
-    Downloads retry ``retries`` times on HTTP 429/5xx and connection errors (waiting ``backoff * 2**n`` s), and
-    are cached as ``<cache_dir()>/ct_open/<commit>/<file>``; a cached file is reused without a request.
+    Downloads retry ``retries`` times on HTTP 429/5xx, connection errors and timeouts (waiting ``backoff * 2**n``
+    s, or the server's Retry-After up to a minute); ``timeout`` bounds each wait for the next bytes, ``deadline``
+    the whole download (default: :func:`download_deadline`'s, else :data:`DEFAULT_DEADLINE` s), and ``max_bytes``
+    its size (default: the file's known size at the pinned commit, :data:`SIZE_SLACK` times it for another URL).
+    Downloads are cached as ``<cache_dir()>/ct_open/<commit>/<file>``; a cached file is reused without a request.
 
     Raises:
         CTOpenError: unknown edition, a refused or unreadable pickle, or a top level that is not a dict.
-        CTOpenDownloadError: HTTP error (e.g. 404) or retries exhausted; the message names the URL.
+        CTOpenDownloadError: HTTP error (e.g. 404), retries exhausted, the size cap or the deadline; the message
+            names the URL and the cause.
         FileNotFoundError: a local path without the file; the message names the path and the pinned URL.
     """
     file = _file_of(edition)
@@ -325,7 +391,9 @@ def load_edition(
     if src.startswith(("http://", "https://")):
         url = src + file if src.endswith("/") else src
         _check_name(url, edition)
-        obj = _load_url(url, file, timeout=timeout, retries=retries, backoff=backoff)
+        obj = _load_url(
+            url, file, timeout=timeout, retries=retries, backoff=backoff, deadline=deadline, max_bytes=max_bytes
+        )
         where = url
     elif "://" in src:
         raise CTOpenError(f"unsupported source {src!r}: give a local path or an http(s) URL")

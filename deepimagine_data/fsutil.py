@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import functools
 import hashlib
 import os
+import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -63,3 +68,47 @@ def sha256_file(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _renameat2():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # glibc before 2.28, or another libc
+        return None
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where the system or the
+    filesystem cannot, and the caller falls back to two renames."""
+    fn = _renameat2()
+    if fn is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), os.fspath(a), None, os.fspath(b))
+
+
+def swap_into_place(tmp: Path, final: Path, old: Path) -> None:
+    """Put the finished folder ``tmp`` at ``final``: a reader sees the old folder or the new one, never half of
+    either. The two are swapped in one step where the system can (``final`` is never missing, and ``tmp`` then holds
+    the previous folder for the caller to remove); elsewhere by two renames through ``old``, which the caller's next
+    run puts back if this process dies between them."""
+    if not os.path.lexists(final):
+        os.rename(tmp, final)
+        return
+    if _exchange(tmp, final):
+        return
+    os.replace(final, old)
+    try:
+        os.replace(tmp, final)
+    except BaseException:
+        os.replace(old, final)
+        raise
+    shutil.rmtree(old, ignore_errors=True)

@@ -2,23 +2,26 @@
 
 ``write_hub_dataset(root, "deepimagine/trials", {...})`` writes ``root/deepimagine/trials/`` such that, run from
 ``root``, ``load_dataset("deepimagine/trials", "trials")`` works offline (datasets resolves a local directory of
-that name before the hub). The folder is written beside its final place and renamed into it, so a reader never
-sees half a dataset.
+that name before the hub). The folder is written beside its final place and swapped into it, so a reader never
+sees half a dataset; :class:`BuildTransaction` does the same for the datasets of one build together.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import os
 import shutil
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from .fsutil import temp_dir
+from .fsutil import swap_into_place, temp_dir
 from .tables import (
     PARQUET_OPTIONS,
     ROW_GROUP,
@@ -28,8 +31,18 @@ from .tables import (
     pieces_of,
 )
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; builds and writers into one folder must not overlap there
+    fcntl = None
+
 # A hub dataset shard should stay well below the hub's 50 GB file limit and be quick to stream.
 MAX_ROWS_PER_SHARD = 500_000
+
+# What a writer leaves beside a final folder while it works (or when killed): ``.tmp-<name>-*`` (the folder being
+# written, or after the swap the previous one being removed) and, where two paths cannot be swapped in one step,
+# ``.old-<name>-<pid>``. publish._check_no_strays refuses a dataset folder with such a sibling.
+STRAY_PREFIXES = (".tmp-", ".old-")
 
 
 def _plain_schema(schema: pa.Schema) -> pa.Schema:
@@ -135,14 +148,13 @@ def _write_config(
         schema = schema or plain
         if plain != schema:
             raise ValueError(f"{label}: split {split!r} has a different schema")
-        digest = TableDigest(plain)
         if table.num_rows == 0:
             # datasets cannot load an empty split ("Instruction 'train' corresponds to no data"), and one empty
             # split would make the whole config unloadable: a small build (a few trials, all posted in one
-            # period) leaves it out of the card instead; the card's counts still show its 0
-            if digests is not None:
-                digests[f"{cfg}/{split}"] = digest.digest()
+            # period) leaves it out of the card instead; the card's counts still show its 0. The fingerprint
+            # covers the splits the card lists, so publish can recompute it from the folder alone.
             continue
+        digest = TableDigest(plain)
         nbytes = _write_split(tmp / cfg, split, table, plain, digest)
         if digests is not None:
             digests[f"{cfg}/{split}"] = digest.digest()
@@ -151,16 +163,39 @@ def _write_config(
     return data_files, split_info, schema
 
 
+class BuildError(RuntimeError):
+    """A build that cannot start or finish in its output folder; the message is one line."""
+
+
 def _move_into_place(tmp: Path, final: Path) -> None:
-    """Rename the finished ``tmp`` folder to ``final``, replacing what was there: a reader sees the old folder or the
-    new one, never half of either."""
-    if final.exists():
-        old = final.with_name(f".old-{final.name}-{os.getpid()}")
-        os.replace(final, old)
-        os.replace(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
+    """Put the finished ``tmp`` folder at ``final`` (:func:`~deepimagine_data.fsutil.swap_into_place`; where the
+    system cannot swap in one step, through ``.old-<name>-<pid>``, which the next build puts back)."""
+    swap_into_place(tmp, final, final.with_name(f".old-{final.name}-{os.getpid()}"))
+
+
+def _lock_path(folder: Path) -> Path:
+    """``root/.deepimagine.lock`` for ``root/deepimagine``; resolved, so a symlinked root shares its target's lock."""
+    folder = Path(folder).resolve()
+    return folder.with_name(f".{folder.name}.lock")
+
+
+@contextlib.contextmanager
+def _writing_into(folder: Path) -> Iterator[None]:
+    """Held (shared) while a dataset is written into ``folder``: a build swaps the whole folder only while nobody
+    holds it, so a dataset written beside the build's (a leaderboard, a ``traces`` config) is never lost."""
+    if fcntl is None:
+        yield
+        return
+    try:
+        fd = os.open(_lock_path(folder), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+    except OSError:  # a root the user cannot write to: no build can swap the folder there either
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        yield
+    finally:
+        os.close(fd)
 
 
 def write_hub_dataset(
@@ -183,6 +218,11 @@ def write_hub_dataset(
     """
     final = Path(root) / repo_id
     final.parent.mkdir(parents=True, exist_ok=True)
+    with _writing_into(final.parent):
+        return _write_hub_dataset(final, repo_id, configs, card_body, card_meta, default_config, card)
+
+
+def _write_hub_dataset(final: Path, repo_id: str, configs, card_body, card_meta, default_config, card) -> Path:
     tmp = temp_dir(f".tmp-{final.name}-", final.parent)
     try:
         yaml_configs, yaml_info = [], []
@@ -293,7 +333,12 @@ def add_config(
     card = final / "README.md"
     if not card.is_file():
         raise FileNotFoundError(f"{card}: no dataset card (write the dataset first)")
-    meta, body = _split_card(card.read_text(encoding="utf-8"))
+    with _writing_into(final.parent):
+        return _add_config(final, config, splits, section)
+
+
+def _add_config(final: Path, config: str, splits: dict[str, pa.Table], section: str | None) -> Path:
+    meta, body = _split_card((final / "README.md").read_text(encoding="utf-8"))
     tmp = temp_dir(f".tmp-{final.name}-", final.parent)
     try:
         shutil.copytree(final, tmp, dirs_exist_ok=True, copy_function=_link_or_copy)
@@ -326,3 +371,197 @@ def add_config(
         return final
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _hard_link(src: str, dst: str) -> str:
+    try:
+        os.link(src, dst)
+        return dst
+    except OSError:  # another filesystem below the folder, or links not allowed: a copy
+        return shutil.copy2(src, dst)
+
+
+def _link_entry(src: Path, dst: Path) -> None:
+    """``src`` at ``dst`` too, sharing its files: the same inodes, so a lock file held on one is held on both."""
+    if src.is_symlink():
+        os.symlink(os.readlink(src), dst)
+    elif src.is_dir():
+        shutil.copytree(src, dst, symlinks=True, copy_function=_hard_link)
+    else:
+        _hard_link(os.fspath(src), os.fspath(dst))
+
+
+class BuildTransaction:
+    """The datasets of one build, written under :attr:`staging`, appear as ``root/<org>/<name>`` together.
+
+    Builders write ``staging/<org>/<name>``; :meth:`commit` links in whatever else ``root/<org>`` holds (a
+    leaderboard, other datasets, but no leftover of a killed writer) and swaps the two ``<org>`` folders in one step.
+    A build killed at any point leaves the previous datasets as they were. One build at a time per root: a second
+    one gets :class:`BuildError`; entering cleans what a killed build left (``root/.tmp-<org>-*``, ``.old-<org>-*``,
+    and ``.tmp-*``/``.old-*`` inside ``root/<org>``), naming each in :attr:`notes`.
+
+    >>> with BuildTransaction("hub") as tx:  # doctest: +SKIP
+    ...     trials.write(tx.staging); pairs.write(tx.staging, opts, ctx)
+    ...     tx.commit()
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        org: str = "deepimagine",
+        names: Iterable[str] = ("trials", "pairs", "bench"),
+        say: Callable[[str], None] | None = None,
+    ):
+        self.live = (Path(root) / org).resolve()
+        self.root, self.org = self.live.parent, org
+        self.names = frozenset(names)
+        self.notes: list[str] = []
+        self.staging: Path | None = None
+        self.committed = False
+        self._say = say
+        self._build_lock: int | None = None
+        self._made_root = False
+
+    def _note(self, text: str) -> None:
+        self.notes.append(text)
+        if self._say is not None:
+            self._say(text)
+
+    def __enter__(self) -> BuildTransaction:
+        if os.path.lexists(self.live) and not self.live.is_dir():
+            raise BuildError(f"{self.live} is not a folder: move it away and build again")
+        try:
+            self._made_root = not self.root.exists()
+            self.root.mkdir(parents=True, exist_ok=True)
+            self._build_lock = self._lock_build()
+            with self._swap_lock():
+                self._clean_leftovers()
+            self.staging = temp_dir(f".tmp-{self.org}-", self.root)
+        except OSError as e:
+            self._release()
+            raise BuildError(f"cannot build into {self.root}: {e}") from None
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self.staging is not None:
+                # before commit: the unfinished build; after: the previous datasets
+                shutil.rmtree(self.staging, ignore_errors=True)
+        finally:
+            self._release()
+        if not self.committed and self._made_root:
+            # a first build that failed (a bad input found while reading) leaves no folder behind, as if it had
+            # failed before starting; only this build made the folder, so only its lock files are in it
+            for lock in (self.root / f".{self.org}.build.lock", _lock_path(self.live)):
+                with contextlib.suppress(OSError):
+                    lock.unlink()
+            with contextlib.suppress(OSError):
+                self.root.rmdir()
+
+    def _release(self) -> None:
+        if self._build_lock is not None:
+            os.close(self._build_lock)
+            self._build_lock = None
+
+    def _lock_build(self) -> int | None:
+        if fcntl is None:
+            return None
+        fd = os.open(self.root / f".{self.org}.build.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            # a POSIX lock, not flock: the build's forked workers do not inherit it, so a worker outliving a killed
+            # build cannot keep the next build out
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
+            os.close(fd)
+            if e.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
+            raise BuildError(
+                f"another build is writing to {self.live} ({holder or 'process unknown'}): wait for it to finish "
+                "or build into another folder"
+            ) from None
+        started = time.strftime("%Y-%m-%d %H:%M:%S")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, started {started}\n".encode(), 0)
+        return fd
+
+    @contextlib.contextmanager
+    def _swap_lock(self) -> Iterator[None]:
+        """Exclusive: no dataset is being written into ``root/<org>`` meanwhile (see :func:`_writing_into`)."""
+        if fcntl is None:
+            yield
+            return
+        fd = os.open(_lock_path(self.live), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self._note(f"waiting for another command writing into {self.live} to finish")
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def _remove(self, path: Path, why: str) -> None:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        if os.path.lexists(path):
+            self._note(f"could not remove {path} ({why}); remove it by hand")
+        else:
+            self._note(f"removed {path} ({why})")
+
+    def _clean_leftovers(self) -> None:
+        # only builds make root/.tmp-<org>-* and .old-<org>-*, and this one holds the build lock; inside root/<org>,
+        # every writer holds the swap lock taken here: whatever they left is dead
+        for old in sorted(self.root.glob(f".old-{self.org}-*")):
+            if not os.path.lexists(self.live):
+                os.rename(old, self.live)
+                self._note(f"put back {self.live} from {old.name} (a build was killed while swapping it in)")
+                continue
+            for entry in sorted(old.iterdir()):
+                if not os.path.lexists(self.live / entry.name):
+                    os.rename(entry, self.live / entry.name)
+                    self._note(f"put back {self.live / entry.name} from {old.name}")
+            self._remove(old, "left by a build killed while swapping")
+        for tmp in sorted(self.root.glob(f".tmp-{self.org}-*")):
+            self._remove(tmp, "left by a build that was killed")
+        if not self.live.is_dir():
+            return
+        for p in sorted(self.live.iterdir()):
+            if p.name.startswith(".old-"):
+                name = p.name.removeprefix(".old-").rsplit("-", 1)[0]
+                if not os.path.lexists(self.live / name):
+                    os.rename(p, self.live / name)
+                    self._note(f"put back {self.live / name} from {p.name} (a write was killed while swapping it in)")
+                else:
+                    self._remove(p, "left by a killed write")
+            elif p.name.startswith(".tmp-"):
+                self._remove(p, "left by a killed write")
+
+    def commit(self) -> Path:
+        """Swap the staged ``<org>`` folder in; returns ``root/<org>``."""
+        if self.staging is None:
+            raise RuntimeError("commit() outside the transaction's with-block")
+        new = self.staging / self.org
+        new.mkdir(exist_ok=True)
+        with self._swap_lock():
+            if self.live.is_dir():
+                for entry in sorted(self.live.iterdir()):
+                    if entry.name in self.names or entry.name.startswith(STRAY_PREFIXES):
+                        continue
+                    if not os.path.lexists(new / entry.name):
+                        _link_entry(entry, new / entry.name)
+                shutil.copymode(self.live, new)
+                _move_into_place(new, self.live)
+            elif os.path.lexists(self.live):
+                raise BuildError(f"{self.live} is not a folder: move it away and build again")
+            else:
+                os.rename(new, self.live)
+            self.committed = True
+        return self.live

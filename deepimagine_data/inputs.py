@@ -147,9 +147,22 @@ def _check_aact(p: Path, where: str, what: str) -> None:
             names = {Path(n).name for n in z.namelist()}
         if "studies.txt" not in names:
             raise InputError(f"{where}: {p} holds no studies.txt (expected {what})")
+        _check_aact_tables(p, where)
         return
     if not ((p / "studies.txt").is_file() or (p / "studies.parquet").is_file()):
         raise InputError(f"{where}: {p} holds neither studies.txt nor studies.parquet (expected {what})")
+    _check_aact_tables(p, where)
+
+
+def _check_aact_tables(p: Path, where: str) -> None:
+    """The required tables and columns, by name, before any input is read (a header line, a parquet footer)."""
+    from .errors import RecordError
+    from .sources import aact
+
+    try:
+        aact.check_input(p)
+    except (RecordError, FileNotFoundError) as e:
+        raise InputError(f"{where}: {e}") from None
 
 
 @dataclass(frozen=True)
@@ -212,7 +225,15 @@ def read_input(inp: Input, strict: bool = False) -> Part:
             sources.append(SourceInfo(inp.label, src, lic, f"{vers} (read from {version})", home))
         return Part(inp, tables, {inp.spec: report}, sources)
     src = SOURCES[inp.kind]
-    tables, report = src.read(Path(inp.path), strict=strict, source_version=version)
+    if inp.kind == "aact":
+        from .sources import aact
+
+        try:
+            tables, report = src.read(Path(inp.path), strict=strict, source_version=version)
+        except aact.TABLE_ERRORS as e:
+            raise InputError(f"--input {inp.spec}: {aact.table_error(e)}") from None
+    else:
+        tables, report = src.read(Path(inp.path), strict=strict, source_version=version)
     if report.kept == 0:
         reasons = ", ".join(f"{k} {v:,}" for k, v in report.skipped.most_common(3)) or "no record found"
         raise InputError(
@@ -269,12 +290,18 @@ def assemble(parts: list[Part]) -> Assembled:
     return Assembled(tables, reports, sources, tuple(p.input.spec for p in parts), duplicates)
 
 
-def read_inputs(specs: tuple[str, ...] | list[str] | None, strict: bool = False) -> Assembled:
-    """Check every input, then read and assemble them (``None`` or empty: the embedded data)."""
+def check_inputs(specs: tuple[str, ...] | list[str] | None) -> list[Input]:
+    """Parse and check every input without reading one (``None`` or empty: the embedded data); raises
+    :class:`InputError` naming the first bad one."""
     inputs = [Input.parse(s) for s in (specs or (EMBEDDED,))]
     dup = [s for s, n in Counter(i.spec for i in inputs).items() if n > 1]
     if dup:
         raise InputError(f"--input {dup[0]} is given twice")
     for i in inputs:
         i.check()  # every input, before any is read: a bad third input fails at once, not after an hour
-    return assemble([read_input(i, strict) for i in inputs])
+    return inputs
+
+
+def read_inputs(specs: tuple[str, ...] | list[str] | None, strict: bool = False) -> Assembled:
+    """Check every input, then read and assemble them (``None`` or empty: the embedded data)."""
+    return assemble([read_input(i, strict) for i in check_inputs(specs)])

@@ -1067,6 +1067,9 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="record this ISO timestamp as the submission time (default $SOURCE_DATE_EPOCH, else now; UTC)",
     )
+    from . import ctopen
+
+    ctopen.add_timeout_argument(s)
     s.set_defaults(func=cmd_submit)
 
     lb = sub.add_parser(

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .errors import IngestReport, RecordError
-from .fsutil import temp_dir
+from .fsutil import swap_into_place, temp_dir
 from .rows import StudyRows
 from .schema import PRIMARY_KEYS, SORT_KEYS, TABLES
 
@@ -135,26 +135,105 @@ def write_parquet(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path, row_group_size=ROW_GROUP, **PARQUET_OPTIONS)
 
 
-def write_tables(tables: dict[str, pa.Table], out_dir: str | os.PathLike) -> dict[str, Path]:
-    """Write ``<out_dir>/<table>.parquet`` for every table, all-or-nothing.
+class OutputRefused(ValueError):
+    """An output folder :func:`write_tables` will not replace (it holds files that are not the six tables)."""
 
-    The files are first written to a temporary directory beside ``out_dir`` and then renamed into place, so an
-    interrupted run leaves the previous tables (or none), never a truncated parquet file.
+
+_TMP, _OLD = ".tmp-ingest-", ".old-ingest-"
+
+
+def write_tables(tables: dict[str, pa.Table], out_dir: str | os.PathLike) -> dict[str, Path]:
+    """Write ``<out_dir>/<table>.parquet`` for every table, all six or none.
+
+    The tables are written into a folder beside ``out_dir`` (``.tmp-ingest-<name>-<pid>-*``) and the folders swapped
+    (:func:`~deepimagine_data.fsutil.swap_into_place`; where two renames are needed, the old one goes through
+    ``.old-ingest-<name>-<pid>``): a reader sees the previous six tables or the new six, never a mix. What a killed
+    run leaves is cleaned at the next call: its temp folder removed, and a previous folder renamed away but not
+    replaced put back. ``out_dir`` holding anything but the six tables is refused (:class:`OutputRefused`): the
+    whole folder is replaced.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp = temp_dir(".tmp-ingest-", out)
+    out = prepare_output(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_dir(f"{_TMP}{out.name}-{os.getpid()}-", out.parent)
     try:
         for name in TABLES:
-            write_parquet(tables[name].cast(TABLES[name]), tmp / f"{name}.parquet")
-        paths = {}
-        for name in TABLES:
-            dst = out / f"{name}.parquet"
-            os.replace(tmp / f"{name}.parquet", dst)
-            paths[name] = dst
-        return paths
+            path = tmp / f"{name}.parquet"
+            write_parquet(tables[name].cast(TABLES[name]), path)
+            _fsync(path)
+        _fsync(tmp)
+        swap_into_place(tmp, out, out.with_name(f"{_OLD}{out.name}-{os.getpid()}"))
+        _fsync(out.parent)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return {name: out / f"{name}.parquet" for name in TABLES}
+
+
+def prepare_output(out_dir: str | os.PathLike) -> Path:
+    """The folder :func:`write_tables` replaces, resolved (a symlink: its target, the link kept), after undoing
+    what a killed run left beside it; :class:`OutputRefused` where it is a file or holds anything but the six
+    tables. Cheap: ``ingest`` calls it before reading, so a refused or failed run also puts back what a killed one
+    took away."""
+    out = Path(out_dir).resolve()
+    if out.parent.is_dir():
+        _clean_leftovers(out)
+    if out.exists():
+        if not out.is_dir():
+            raise OutputRefused(f"{out} is a file, not a folder of tables")
+        mine = {f"{n}.parquet" for n in TABLES}
+        # a temp folder an earlier version of write_tables left inside out_dir counts as ours
+        other = sorted(p.name for p in out.iterdir() if p.name not in mine and not p.name.startswith(_TMP))
+        if other:
+            raise OutputRefused(
+                f"{out} holds {len(other)} file(s) besides the six tables ({', '.join(other[:3])}"
+                f"{', ...' if len(other) > 3 else ''}); the whole folder is replaced: give an empty or new folder"
+            )
+    return out
+
+
+def _clean_leftovers(out: Path) -> None:
+    """Undo what a killed :func:`write_tables` into ``out`` left: put back a previous folder renamed away but not
+    replaced; remove temp folders and previous folders of processes that are gone (a running one keeps its own)."""
+    import re
+
+    name = re.escape(out.name)
+    tmp_re = re.compile(rf"{re.escape(_TMP)}{name}-(\d+)-[^-]+")
+    old_re = re.compile(rf"{re.escape(_OLD)}{name}-(\d+)")
+
+    def gone(p: Path, pattern: re.Pattern) -> bool:
+        m = pattern.fullmatch(p.name)
+        if m is None:
+            return False  # another folder's (``out-2``), or no leftover at all
+        pid = int(m.group(1))
+        if pid == os.getpid():
+            return True
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # alive, another user's
+            return False
+        return False
+
+    entries = list(out.parent.iterdir())
+    olds = sorted((p for p in entries if gone(p, old_re)), key=lambda p: p.stat().st_mtime)
+    if olds and not os.path.lexists(out):
+        os.rename(olds.pop(), out)
+    for p in [*olds, *(q for q in entries if gone(q, tmp_re))]:
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file or a folder's entries to disk (best effort: not every platform opens a folder)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def read_tables(in_dir: str | os.PathLike) -> dict[str, pa.Table]:
@@ -240,6 +319,35 @@ def fresh_table(parts: list[pa.Table]) -> pa.Table:
     return pa.Table.from_arrays([pa.concat_arrays(c.chunks) for c in t.columns], schema=t.schema)
 
 
+def zero_null_slots(a: pa.Array) -> pa.Array:
+    """``a`` with zeros under its nulls, its children too. TableDigest hashes Arrow IPC bytes, null slots included:
+    arrays built from Python hold zeros there, but the parquet reader leaves whatever it decoded (a ``dose_value``
+    null read back as 0.5), so the same rows read from a ``tables:`` input or a published shard would give another
+    fingerprint."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    t = a.type
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return pa.Array.from_buffers(t, len(a), a.buffers()[:2], a.null_count, a.offset, [zero_null_slots(a.values)])
+    if pa.types.is_struct(t):
+        a = pa.concat_arrays([a]) if a.offset else a
+        children = [zero_null_slots(a.field(i)) for i in range(t.num_fields)]
+        return pa.Array.from_buffers(t, len(a), a.buffers()[:1], a.null_count, 0, children)
+    if not a.null_count or not pa.types.is_primitive(t) or pa.types.is_null(t):
+        return a
+    valid = a.is_valid()
+    if pa.types.is_boolean(t):
+        data = pc.and_(pc.fill_null(a, False), valid).buffers()[1]
+    else:
+        width = t.bit_width // 8
+        raw = np.frombuffer(a.buffers()[1], dtype=np.uint8)[a.offset * width : (a.offset + len(a)) * width]
+        raw = raw.reshape(len(a), width).copy()
+        raw[~valid.to_numpy(zero_copy_only=False)] = 0
+        data = pa.py_buffer(raw.tobytes())
+    return pa.Array.from_buffers(t, len(a), [valid.buffers()[1], data], a.null_count)
+
+
 class TableDigest:
     """sha256 of a table's rows as an Arrow IPC stream in batches of :data:`ROW_GROUP` rows, fed batch by batch."""
 
@@ -252,6 +360,8 @@ class TableDigest:
 
     def update(self, chunk: pa.Table) -> None:
         for b in chunk.to_batches():
+            if any(c.null_count for c in b.columns):
+                b = pa.RecordBatch.from_arrays([zero_null_slots(c) for c in b.columns], schema=b.schema)
             self._w.write_batch(b)
 
     def digest(self) -> bytes:

@@ -403,8 +403,8 @@ def test_failed_write_keeps_previous_tables(tmp_path, json_dir, good_tables, mon
         tbl.write_tables(new_tables, out)
     assert len(calls) == 4
     assert {n: sha256(out / f"{n}.parquet") for n in before} == before
-    assert sorted(p.name for p in out.iterdir()) == listing  # no temp dir, no stray file
-    assert not list(out.glob(".tmp-ingest-*"))
+    assert sorted(p.name for p in out.iterdir()) == listing  # no stray file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tables"]  # the temp folder beside it removed too
     back = tbl.read_tables(out)
     for name, t in good_tables.items():
         assert back[name].equals(t), name
@@ -415,3 +415,4 @@ def test_failed_write_keeps_previous_tables(tmp_path, json_dir, good_tables, mon
     back = tbl.read_tables(out)
     assert back["trials"].column("trial_id").to_pylist() == ["NCT02210780"]
     assert sorted(p.name for p in out.iterdir()) == listing
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tables"]

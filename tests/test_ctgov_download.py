@@ -12,6 +12,7 @@ import json
 import socket
 import tarfile
 import threading
+import time
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -29,6 +30,7 @@ from deepimagine_data.sources.ctgov_download import (
     download,
 )
 
+DRIP = "x-test-drip"  # a header the fake API's handler acts on instead of sending
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 FIXTURES = SHARED / "aact_fixtures" / "aact_spec_fixtures_with_results.tar.gz"
 
@@ -75,6 +77,7 @@ class FakeApi:
         self.extra: dict[int, list[dict]] = {}  # page index -> studies appended to that page (repeats)
         self.retry_after = "0"  # sent with 429
         self.loop_at: int | None = None  # page index whose nextPageToken points back at itself
+        self.drip_at: set[int] = set()  # page indexes answered one byte every 0.2 s (a stalled server)
         self._tokens: dict[str, int] = {}
         self.lock = threading.Lock()
         self.root = ""
@@ -115,6 +118,8 @@ class FakeApi:
             index = offset // size
             if index in self.fail_always:
                 return self.fail_always[index], {}, {"message": "persistent failure"}
+            if index in self.drip_at:
+                return 200, {DRIP: "1"}, {"studies": self.studies[offset : offset + size]}
             if self.fail_times.get(index):
                 status = self.fail_times[index].pop(0)
                 headers = {"Retry-After": self.retry_after} if status == 429 else {}
@@ -137,13 +142,23 @@ def serve(state: FakeApi):
             params = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
             status, headers, body = state.handle(url.path, params)
             data = json.dumps(body).encode()
+            drip = headers.pop(DRIP, None)
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             for k, v in headers.items():
                 self.send_header(k, v)
             self.end_headers()
-            self.wfile.write(data)
+            if not drip:
+                self.wfile.write(data)
+                return
+            try:
+                for i in range(len(data)):
+                    self.wfile.write(data[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up: what the test wants
 
         def log_message(self, *args: Any) -> None:  # keep pytest output clean
             pass
@@ -400,6 +415,50 @@ def test_connection_errors_are_retried_then_raise(tmp_path: Path) -> None:
             timeout=5,
             progress=False,
         )
+
+
+def test_a_stalled_page_ends_at_the_deadline_and_keeps_finished_pages(
+    api: FakeApi, real_studies: list[dict], tmp_path: Path
+) -> None:
+    out = tmp_path / "dl"
+    api.drip_at.add(1)  # page 2 arrives a byte every 0.2 s: the per-read timeout (60 s) never fires
+    t0 = time.monotonic()
+    with pytest.raises(DownloadError) as exc:
+        fetch(api, out, deadline=1.0)
+    assert time.monotonic() - t0 < 1.6
+    msg = str(exc.value)
+    assert msg.startswith("deadline: 1 s passed on attempt 1; the answer was still arriving, ")
+    assert msg.endswith(". Completed pages are in the manifest; rerun to resume.") and "pageToken=" in msg
+    assert len(load_manifest(out)["pages"]) == 1  # page 1 kept
+    api.drip_at.clear()
+    m = fetch(api, out)
+    assert m.complete and shard_ids(out) == [_nct(s) for s in real_studies]
+
+
+def test_cli_timeout_ends_a_silent_server_with_an_error_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from deepimagine_data.cli import main
+
+    with socket.socket() as s:  # accepts connections, never answers
+        s.bind(("127.0.0.1", 0))
+        s.listen(4)
+        base = f"http://127.0.0.1:{s.getsockname()[1]}/api/v2"
+        t0 = time.monotonic()
+        rc = main(["download", "ctgov", "--out", str(tmp_path / "dl"), "--base-url", base, "--quiet", "--timeout", "1"])
+        took = time.monotonic() - t0
+    err = capsys.readouterr().err
+    assert rc == 1 and took < 5.0, (rc, took)  # 1 s, plus the CLI's imports on a busy machine
+    assert err.startswith(
+        f"error: deadline: 1 s (--timeout) passed on attempt 1; no answer (from {base}/studies?format=json&pageSize=100"
+    ) and err.endswith("Completed pages are in the manifest; rerun to resume.\n")
+    assert err.count("\n") == 1
+
+
+def test_an_oversized_page_is_refused_without_a_retry(api: FakeApi, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(ctgov_download, "MIN_PAGE_BYTES", 1000)
+    monkeypatch.setattr(ctgov_download, "PAGE_BYTES_PER_STUDY", 100)  # a 2-study page may hold 1,000 bytes
+    with pytest.raises(DownloadError, match=r"^size cap: the answer is larger than 1,000 bytes \(Content-Length "):
+        fetch(api, tmp_path / "dl")
+    assert len(api.requests) == 1
 
 
 def test_rate_limiter_spaces_requests_on_a_monotonic_clock() -> None:

@@ -13,9 +13,11 @@ import gzip
 import json
 import os
 import pickle
+import re
 import shutil
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -399,3 +401,128 @@ def test_user_exclusion_files(tmp_path: Path, ct_dir: Path) -> None:
         read_id_file(jsonl)
     with pytest.raises(CTOpenError, match="missing must be 'error' or 'skip'"):
         exclusion_ids(["winter2025"], ct_dir, missing="ignore")
+
+
+# --- bounds of a download: size cap, deadline, --timeout ---------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _hostile(route) -> Iterator[str]:
+    """A server on 127.0.0.1 answering every GET with ``route(handler)``; yields its base URL."""
+    from http.server import BaseHTTPRequestHandler
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802
+            try:
+                route(self)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client stopped reading: the point of these servers
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _endless(h) -> None:
+    h.send_response(200)
+    h.send_header("Connection", "close")
+    h.end_headers()
+    block = b"\x80" * 65536  # starts like a pickle, never ends
+    for _ in range(3 << 14):  # 3 GiB at most, as in the issue; the client stops at the cap
+        h.wfile.write(block)
+
+
+def _drip(h) -> None:
+    h.send_response(200)
+    h.send_header("Content-Length", str(ctopen.EDITION_SIZES[WINTER]))
+    h.end_headers()
+    for _ in range(100):
+        h.wfile.write(b"\x80")
+        h.wfile.flush()
+        time.sleep(0.25)
+
+
+def test_an_endless_download_stops_at_the_known_size(tmp_path: Path) -> None:
+    import tracemalloc
+
+    size = ctopen.EDITION_SIZES[WINTER]
+    with _hostile(_endless) as base:
+        url = source_url("winter2025", base=base)
+        tracemalloc.start()
+        try:
+            with pytest.raises(CTOpenDownloadError) as e:
+                load_edition("winter2025", url)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        # another commit of the same file may have grown: its cap is SIZE_SLACK times the size
+        other = source_url("winter2025", commit="a" * 40, base=base)
+        with pytest.raises(CTOpenDownloadError, match=r"the cap is 4 times the size of Winter_2025\.pickle"):
+            load_edition("winter2025", other)
+    assert peak < 2 * size + (1 << 20), peak  # the body up to the cap, not the 3 GiB on offer
+    assert re.fullmatch(
+        rf"could not download {re.escape(url)}: size cap: the answer is larger than 2,347,470 bytes \(stopped after "
+        r"[\d,]+\) \(the cap is the size of Winter_2025\.pickle at the pinned commit\)",
+        str(e.value),
+    ), str(e.value)
+    assert e.value.cause == "size" and e.value.url == url
+    assert not (tmp_path / "cache" / "ct_open").exists()  # nothing cached
+
+
+def test_a_stalled_download_ends_at_its_deadline() -> None:
+    with _hostile(_drip) as base:
+        url = source_url("winter2025", base=base)
+        t0 = time.monotonic()
+        with pytest.raises(CTOpenDownloadError) as e:
+            load_edition("winter2025", url, deadline=1)
+        assert time.monotonic() - t0 < 1.6
+        assert re.fullmatch(
+            rf"could not download {re.escape(url)}: deadline: 1 s passed on attempt 1; the answer was still "
+            r"arriving, \d+ bytes? received",
+            str(e.value),
+        ), str(e.value)
+        # what `--timeout` does for every command that loads CT Open: a deadline for the downloads inside it
+        t0 = time.monotonic()
+        with ctopen.download_deadline(0.6), pytest.raises(CTOpenDownloadError, match=r"deadline: 0\.6 s \(--timeout\)"):
+            records("winter2025", url)
+        assert time.monotonic() - t0 < 1.2
+    # a deadline given up is no deadline left behind
+    assert ctopen._deadline == [(ctopen.DEFAULT_DEADLINE, None)]
+
+
+def test_cli_timeout_ends_a_silent_download_with_an_error_line(tmp_path: Path, capsys) -> None:
+    from deepimagine_data.cli import main
+
+    with socket.socket() as s:  # accepts connections, never answers
+        s.bind(("127.0.0.1", 0))
+        s.listen(4)
+        url = f"http://127.0.0.1:{s.getsockname()[1]}/{WINTER}"
+        preds = tmp_path / "p.jsonl"
+        preds.write_text("")
+        t0 = time.monotonic()
+        rc = main(["score", "--benchmark", "ctopen", "--edition", "winter2025", "--source", url, "--predictions"]
+                  + [str(preds), "--timeout", "1"])  # fmt: skip
+        took = time.monotonic() - t0
+    err = capsys.readouterr().err
+    assert rc == 2 and took < 5.0, (rc, took)  # 1 s, plus the CLI's imports on a busy machine
+    assert err.startswith("error: ") and err.count("\n") == 1  # one line, no traceback
+    assert f"could not download {url}: deadline: 1 s (--timeout) passed on attempt 1; no answer" in err
+
+
+def test_a_refused_pickle_is_a_record_error_for_every_command() -> None:
+    # CTOpenError is a RecordError: `deepimagine` prints it as one `error:` line (exit 2), never a traceback
+    from deepimagine_data.errors import RecordError
+
+    err = CTOpenError("x.pickle: refused to load global os.system")
+    assert isinstance(err, RecordError) and isinstance(err, ValueError)
+    assert str(err) == "x.pickle: refused to load global os.system"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -204,6 +205,277 @@ def test_python_script_refused(folder_copy):
 def test_not_a_directory(tmp_path):
     with pytest.raises(PublishError, match="is not a directory"):
         plan(tmp_path / "missing", REPO, "0.1.0")
+
+
+# --- the folder against its card: shards, fingerprint, what is uploaded ----------------------------------------------
+
+SHARD = "trials/train-00000-of-00001.parquet"
+
+
+@pytest.fixture(scope="session")
+def small_hub(tmp_path_factory) -> Path:
+    """A real build from three ClinicalTrials.gov records: pairs with 0-row splits and a config with no row at all
+    (strict_dose), which the card leaves out but its fingerprint covers."""
+    from deepimagine_data.cli import main
+
+    out = tmp_path_factory.mktemp("small-hub")
+    fixtures = Path(__file__).parent / "fixtures" / "ctgov"
+    assert main(["build", "--input", f"ctgov:{fixtures}", "--out", str(out), "--no-approx"]) == 0
+    return out / "deepimagine"
+
+
+def _at(folder: Path, rel: str = SHARD) -> str:
+    """The path a refusal names, as a regex."""
+    return re.escape(str(folder.resolve() / rel))
+
+
+def _stated(folder: Path) -> str:
+    return pub._CARD_FINGERPRINT.search((folder / "README.md").read_text(encoding="utf-8")).group(1)
+
+
+def _rewrite(path: Path, change) -> None:
+    """Rewrite a shard the way the build writes it, with ``change`` applied to its table."""
+    import pyarrow.parquet as pq
+
+    from deepimagine_data.tables import PARQUET_OPTIONS, ROW_GROUP
+
+    table = change(pq.read_table(path))
+    pq.write_table(table, path, row_group_size=ROW_GROUP, **PARQUET_OPTIONS)
+
+
+def test_plan_reads_every_row_and_matches_the_cards_fingerprint(trials_folder):
+    from deepimagine_data.hub import folder_fingerprint
+
+    p = plan(trials_folder, REPO, "0.1.0")
+    assert p.card_fingerprint == _stated(trials_folder) and p.not_fingerprinted == ()
+    assert p.shards == 6 and p.rows > 100_000 and p.skipped == ()
+    assert p.fingerprint == folder_fingerprint(trials_folder)  # computed from the plan's sha256s, same value
+    lines = _dry_run_lines(p)
+    assert f"their rows give the card's fingerprint {p.card_fingerprint[:16]}" in lines[2]
+
+
+def test_small_build_with_empty_splits_and_an_empty_config_matches(small_hub):
+    card = (small_hub / "pairs" / "README.md").read_text(encoding="utf-8")
+    assert "config_name: strict_dose" not in card and "| `strict_dose` | train | 0 |" in card
+    for name in ("pairs", "bench", "trials"):
+        p = plan(small_hub / name, f"deepimagine/{name}", "0.1.0")
+        assert p.card_fingerprint == _stated(small_hub / name), name
+
+
+def test_truncated_shard_is_refused(folder_copy):
+    shard = folder_copy / SHARD
+    shard.write_bytes(shard.read_bytes()[: shard.stat().st_size // 2])
+    with pytest.raises(
+        PublishError, match=rf"^{_at(folder_copy)}: not a readable parquet file \(.+\): rebuild the folder$"
+    ):
+        plan(folder_copy, REPO, "0.1.0")
+
+
+def test_random_bytes_are_refused(folder_copy):
+    shard = folder_copy / SHARD
+    shard.write_bytes(os.urandom(shard.stat().st_size))
+    with pytest.raises(PublishError, match=rf"^{_at(folder_copy)}: not a readable parquet file"):
+        plan(folder_copy, REPO, "0.1.0")
+
+
+def test_damaged_pages_behind_a_good_footer_are_refused(folder_copy):
+    # the footer (schema, row counts) still reads: only reading the rows finds it
+    shard = folder_copy / SHARD
+    data = bytearray(shard.read_bytes())
+    mid = len(data) // 3
+    data[mid : mid + 4096] = os.urandom(4096)
+    shard.write_bytes(bytes(data))
+    with pytest.raises(PublishError) as e:
+        plan(folder_copy, REPO, "0.1.0")
+    msg = str(e.value)
+    assert msg.startswith(f"{folder_copy.resolve() / SHARD}: not a readable parquet file") or (
+        msg.startswith(f"{folder_copy / 'README.md'}: the card states fingerprint") and _stated(folder_copy) in msg
+    ), msg
+
+
+def test_shard_overwritten_by_another_configs_shard_names_the_column(folder_copy):
+    shutil.copyfile(folder_copy / "arms" / "train-00000-of-00001.parquet", folder_copy / SHARD)
+    with pytest.raises(
+        PublishError, match=rf"^{_at(folder_copy)}: has no column 'nct_id' that the card declares for config "
+    ):
+        plan(folder_copy, REPO, "0.1.0")
+
+
+def test_wrong_column_type_is_refused(folder_copy):
+    import pyarrow as pa
+
+    def narrow(t):
+        i = t.schema.get_field_index("enrollment")
+        return t.set_column(i, pa.field("enrollment", pa.int32()), t.column(i).cast(pa.int32()))
+
+    _rewrite(folder_copy / SHARD, narrow)
+    with pytest.raises(
+        PublishError,
+        match=rf"^{_at(folder_copy)}: column 'enrollment' is {{dtype: int32}} but the card declares {{dtype: int64}}",
+    ):
+        plan(folder_copy, REPO, "0.1.0")
+
+
+def test_shard_of_another_split_is_refused_by_its_row_count(small_hub, tmp_path):
+    folder = tmp_path / "pairs"
+    shutil.copytree(small_hub / "pairs", folder)
+    # same schema (every strict config has it), other rows: only the card's num_examples tells them apart
+    rel = "strict_arm/validation-00000-of-00001.parquet"
+    shutil.copyfile(folder / "strict_outcome" / "validation-00000-of-00001.parquet", folder / rel)
+    with pytest.raises(
+        PublishError,
+        match=rf"^{_at(folder, rel)}: config 'strict_arm' split 'validation' holds 72 rows but the card's "
+        r"num_examples is 26$",
+    ):
+        plan(folder, "deepimagine/pairs", "0.1.0")
+
+
+def test_changed_row_is_refused_with_both_fingerprints(folder_copy):
+    import pyarrow as pa
+
+    def retitle(t):
+        i = t.schema.get_field_index("brief_title")
+        titles = t.column(i).to_pylist()
+        titles[0] = titles[0] + "."
+        return t.set_column(i, t.schema.field(i), pa.array(titles, t.schema.field(i).type))
+
+    stated = _stated(folder_copy)
+    _rewrite(folder_copy / SHARD, retitle)
+    with pytest.raises(PublishError) as e:
+        plan(folder_copy, REPO, "0.1.0")
+    msg = str(e.value)
+    assert msg.startswith(f"{folder_copy / 'README.md'}: the card states fingerprint {stated} but the rows")
+    assert re.findall(r"\b[0-9a-f]{64}\b", msg)[1] != stated
+    assert f"changed or replaced after the build ({folder_copy.resolve() / SHARD} modified after the card)" in msg
+    assert "\n" not in msg
+
+
+def test_shards_stream_across_files_and_row_groups(trials_folder, tmp_path, monkeypatch):
+    """A split in many shards, its fingerprint batches cut across them: the rows still give the card's value."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from deepimagine_data import hub
+
+    read = pq.read_table(trials_folder / "arms" / "train-00000-of-00001.parquet")
+    # rebuilt from Python values as a builder makes them: zeros under nulls (see test_build_from_ingested_tables...)
+    arms = pa.Table.from_pylist(read.to_pylist(), schema=read.schema)
+    monkeypatch.setattr(hub, "MAX_ROWS_PER_SHARD", 4_000)
+    folder = hub.write_hub_dataset(
+        tmp_path,
+        "deepimagine/arms",
+        {"arms": {"train": arms}},
+        "",
+        card=lambda fp: (f"Built by deepimagine-data; fingerprint of the tables: `{fp}`.", {}),
+    )
+    assert len(list((folder / "arms").glob("train-*.parquet"))) == -(-arms.num_rows // 4_000) > 2
+    p = plan(folder, "deepimagine/arms", "0.1.0")
+    assert p.card_fingerprint == _stated(folder) and p.rows == arms.num_rows
+    # a row moved from one shard to the next keeps every count but not the order: refused
+    last = folder / "arms" / "train-00001-of-00008.parquet"
+    _rewrite(last, lambda t: t.take(list(range(1, t.num_rows)) + [0]))
+    with pytest.raises(PublishError, match="the card states fingerprint"):
+        plan(folder, "deepimagine/arms", "0.1.0")
+
+
+def test_build_from_ingested_tables_matches_its_card(tmp_path):
+    from deepimagine_data.cli import main
+
+    fixtures = Path(__file__).parent / "fixtures" / "ctgov"
+    assert main(["ingest", "ctgov-json", str(fixtures), "--out", str(tmp_path / "tables")]) == 0
+    assert main(["build", "--input", f"tables:{tmp_path / 'tables'}", "--out", str(tmp_path), "--no-approx"]) == 0
+    folder = tmp_path / "deepimagine" / "trials"
+    assert plan(folder, REPO, "0.1.0").card_fingerprint == _stated(folder)
+
+
+def test_config_added_later_is_checked_but_outside_the_fingerprint(small_hub, tmp_path):
+    import pyarrow.parquet as pq
+
+    from deepimagine_data.hub import add_config
+
+    folder = tmp_path / "bench"
+    shutil.copytree(small_hub / "bench", folder)
+    rows = pq.read_table(small_hub / "pairs" / "strict_arm" / "validation-00000-of-00001.parquet")
+    add_config(folder, "traces", {"train": rows}, section="## traces\n\nas `deepimagine traces` adds them")
+    p = plan(folder, "deepimagine/bench", "0.1.0")
+    assert p.card_fingerprint == _stated(folder) and p.not_fingerprinted == ("traces",)
+    assert "(traces added later: not covered by it)" in _dry_run_lines(p)[2]
+    shutil.copyfile(
+        small_hub / "pairs" / "strict_outcome" / "validation-00000-of-00001.parquet",
+        folder / "traces" / "train-00000-of-00001.parquet",
+    )
+    with pytest.raises(
+        PublishError,
+        match=rf"^{_at(folder, 'traces/train-00000-of-00001.parquet')}: config 'traces' split 'train' holds",
+    ):
+        plan(folder, "deepimagine/bench", "0.1.0")
+
+
+@pytest.mark.parametrize("where", [".env", "arms/.env", ".secrets/token"])
+def test_hidden_file_is_refused_and_never_read(folder_copy, where):
+    path = folder_copy / where
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("HF_TOKEN=hf_secret_value\n")
+    hidden = where.split("/")[0] if where.startswith(".") else where
+    with pytest.raises(PublishError) as e:
+        plan(folder_copy, REPO, "0.1.0")
+    msg = str(e.value)
+    assert msg.startswith(f"{folder_copy / hidden}: hidden ") and "may hold a token" in msg
+    assert "hf_secret_value" not in msg and "\n" not in msg
+
+
+def test_stray_files_are_skipped_and_listed(folder_copy):
+    (folder_copy / "notes.txt").write_text("to do\n")
+    (folder_copy / "extra").mkdir()
+    shutil.copyfile(folder_copy / SHARD, folder_copy / "extra" / "copy.parquet")
+    p = plan(folder_copy, REPO, "0.1.0")
+    assert "notes.txt" not in {f.path for f in p.files} and len(p.files) == 7
+    assert [path for path, _ in p.skipped] == ["extra/copy.parquet", "notes.txt"]
+    lines = _dry_run_lines(p)
+    assert "skip: notes.txt (no config of the card names it; not uploaded)" in lines
+    assert "operations=7" in next(ln for ln in lines if ln.startswith("create_commit("))
+    api = FakeApi(remote_files=[".gitattributes", "notes.txt"])
+    publish(p, api=api, out=lambda s: None)
+    commit = dict(api.calls)["create_commit"]["operations"]
+    assert "notes.txt" not in {op.path_in_repo for op in commit if type(op).__name__ == "CommitOperationAdd"}
+    assert [op.path_in_repo for op in commit if type(op).__name__ == "CommitOperationDelete"] == ["notes.txt"]
+
+
+def test_link_out_of_the_folder_is_refused(folder_copy, tmp_path):
+    secret = tmp_path / "elsewhere.parquet"
+    shutil.copyfile(folder_copy / SHARD, secret)
+    (folder_copy / SHARD).unlink()
+    (folder_copy / SHARD).symlink_to(secret)
+    with pytest.raises(PublishError, match=rf"^{_at(folder_copy)}: a link to .*elsewhere.parquet, outside "):
+        plan(folder_copy, REPO, "0.1.0")
+
+
+def test_card_without_fingerprint_is_checked_and_said(trials_folder, tmp_path):
+    import pyarrow.parquet as pq
+
+    from deepimagine_data.hub import write_hub_dataset
+
+    arms = pq.read_table(trials_folder / "arms" / "train-00000-of-00001.parquet")
+    folder = write_hub_dataset(tmp_path, "deepimagine/arms", {"arms": {"train": arms}}, "# arms\n")
+    p = plan(folder, "deepimagine/arms", "0.1.0")
+    assert p.card_fingerprint is None and p.rows == arms.num_rows
+    assert "the card states no fingerprint of the tables to compare" in _dry_run_lines(p)[2]
+
+
+def test_cli_refuses_a_damaged_folder_in_one_line(folder_copy, capsys):
+    shard = folder_copy / SHARD
+    shard.write_bytes(shard.read_bytes()[:1000])
+    for extra in (["--dry-run"], []):  # the real publish shares the plan: refused before any hub call
+        args = _parser().parse_args(
+            ["publish", "--repo-id", REPO, "--version", "0.1.0", "--folder", str(folder_copy), *extra]
+        )
+        assert args.func(args) == 2
+        captured = capsys.readouterr()
+        assert captured.out == ""
+        assert (
+            captured.err.startswith(f"error: {folder_copy.resolve() / SHARD}: not a readable parquet file")
+            and captured.err.count("\n") == 1
+        )
 
 
 # --- publish against a fake hub client -----------------------------------------------------------------------------

@@ -301,9 +301,13 @@ def test_retries_then_success_and_retry_after_is_honoured():
 def test_gives_up_after_max_retries_and_does_not_retry_other_4xx():
     with ScriptedServer(lambda n, m, p, b: (503, {"error": {"message": "overloaded"}}, None)) as srv:
         client = ChatClient(srv.url, max_retries=2, backoff_base=0.01)
-        with pytest.raises(TeacherHTTPError, match=r"gave up after 3 attempts; last error: HTTP 503: overloaded"):
+        # the cause first, so a report cut to a column still shows it
+        with pytest.raises(
+            TeacherHTTPError,
+            match=r"^HTTP 503: overloaded \(gave up after 3 attempts; POST http://.*/v1/chat/completions\)$",
+        ) as e:
             client.chat({"model": "m", "messages": []})
-        assert srv.count() == 3
+        assert srv.count() == 3 and e.value.status == 503 and e.value.cause == "status"
     bad = (400, {"error": {"message": "This model's maximum context length is 4096 tokens"}}, None)
     with ScriptedServer(lambda n, m, p, b: bad) as srv:
         with pytest.raises(TeacherHTTPError, match="HTTP 400: This model's maximum context length") as e:
@@ -373,7 +377,7 @@ def test_a_stopped_run_resumes_asking_only_the_missing_requests(pair_tables, tmp
 
         # run A: the backend fails for good after 5 answers; nothing is written, the answers are cached
         assert run(tmp_path / "a", tmp_path / "cache") == 1
-        assert "pairs stopped on HTTP errors; nothing written" in capsys.readouterr().err
+        assert "pairs stopped on failed requests (last attempt: HTTP 500 " in capsys.readouterr().err
         assert not (tmp_path / "a" / "deepimagine" / "pairs" / "traces").exists()
         lines = (tmp_path / "cache" / "traces" / "teacher.jsonl").read_text().splitlines()
         cached_a = {json.loads(x)["key"] for x in lines}
@@ -401,6 +405,126 @@ def test_a_stopped_run_resumes_asking_only_the_missing_requests(pair_tables, tmp
     section = (folder_b / "README.md").read_text().split("## traces")[1]
     assert "| tie | 2 |" in section and "| wrong_answer | 4 |" in section and "| http_error | 0 |" in section
     assert "| generated | 2026-01-01 to 2026-01-01 (UTC" in section
+
+
+def _traces(srv_url: str, hub: Path, cache: Path, *extra: str) -> int:
+    return main(
+        ["traces", "--pairs", "strict_arm", "--endpoint", srv_url, "--model", "t", "--tries", "1", "--quiet"]
+        + ["--concurrency", "1", "--hub-dir", str(hub), "--cache-dir", str(cache), *extra]
+    )
+
+
+@pytest.mark.parametrize(
+    ("reply", "cause", "error"),
+    [
+        (
+            (500, {"error": {"message": "backend down"}}, {"Retry-After": "0"}),
+            "HTTP 500",
+            r"HTTP 500: backend down \(gave up after 2 attempts; POST http://.*/v1/chat/completions\)",
+        ),
+        (
+            (200, b"<html>proxy login</html>", None),
+            "malformed JSON (HTTP 200)",
+            r"malformed JSON \(HTTP 200\): Expecting value: line 1 column 1 \(char 0\); the body begins "
+            r"b'<html>proxy login</html>' \(gave up after 2 attempts; POST http://.*/v1/chat/completions\)",
+        ),
+    ],
+    ids=["http-500", "malformed-json"],
+)
+def test_failed_requests_say_what_the_last_attempt_got(pair_tables, tmp_path, capsys, reply, cause, error):
+    make_hub(tmp_path / "hub", pair_tables)
+    attempts = tmp_path / "attempts.jsonl"
+    script = lambda n, m, path, b: (404, {"error": "none"}, None) if path == "/v1/models" else reply  # noqa: E731
+    with ScriptedServer(script) as srv:
+        rc = _traces(srv.url, tmp_path / "hub", tmp_path / "c", "--limit", "1", "--max-retries", "1")
+        rc = rc, _traces(srv.url, tmp_path / "hub", tmp_path / "c", "--limit", "1", "--max-retries", "1",
+                         "--attempts", str(attempts))  # fmt: skip
+    assert rc == (1, 1)
+    out, err = capsys.readouterr()
+    # the cause in full, in its own table, not cut to "...: gave up" in the rejected-samples table
+    table = out.split("request failed (last attempt got)")[1]
+    assert re.search(rf"^{re.escape(cause)}\s+1\s+{error}$", table.splitlines()[1], re.M), table
+    assert "http_error" not in out
+    assert f"1 pairs stopped on failed requests (last attempt: {cause} 1); nothing written" in err
+    if cause.startswith("malformed"):
+        assert "HTTP 500" not in out + err and "HTTP error" not in out + err  # a 200 is not an HTTP error
+    # --attempts lists the failed attempt with its cause (it used to be empty)
+    (row,) = [json.loads(line) for line in attempts.read_text(encoding="utf-8").splitlines()]
+    assert (row["reason"], row["kept"], row["text"], row["try_index"], row["cause"]) == (
+        "http_error", False, None, 0, cause
+    )  # fmt: skip
+    assert re.fullmatch(error, row["error"]) and row["pair_id"] and row["options"]
+    assert "1 failed requests) -> " in err
+
+
+def test_a_dripping_teacher_times_out_at_the_request_limit(pair_tables, tmp_path, capsys):
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Drip(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802 - /v1/models: none here
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def do_POST(self) -> None:  # noqa: N802 - a chat answer one byte every 0.2 s
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "5000")
+            self.end_headers()
+            try:
+                for _ in range(5000):
+                    self.wfile.write(b"{")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    make_hub(tmp_path / "hub", pair_tables)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        t0 = time.monotonic()
+        url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        rc = _traces(url, tmp_path / "hub", tmp_path / "c", "--limit", "1", "--max-retries", "0", "--timeout", "1")
+        took = time.monotonic() - t0
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    out, err = capsys.readouterr()
+    assert rc == 1 and took < 5, took  # 1 s for the request, plus the CLI's own work
+    assert re.search(
+        r"^timeout\s+1\s+timeout: no complete answer within 1 s \(--timeout\); the answer was still arriving, "
+        r"\d+ bytes? received \(gave up after 1 attempt; POST ",
+        out,
+        re.M,
+    ), out
+    assert "(last attempt: timeout 1); nothing written" in err
+
+
+def test_written_with_failures_the_card_says_what_failed(pair_tables, tmp_path, capsys):
+    folder = make_hub(tmp_path / "hub", pair_tables)
+
+    def script(n, method, path, body):
+        if path == "/v1/models":
+            return 404, {"error": "none"}, None
+        if n == 2:  # the first chat request (after /v1/models)
+            return 503, {"error": {"message": "overloaded"}}, {"Retry-After": "0"}
+        return 200, chat_response("Same arms, same result.\nDECISION: (1.0, 0.0)"), None
+
+    with ScriptedServer(script) as srv:
+        rc = _traces(srv.url, tmp_path / "hub", tmp_path / "c", "--max-retries", "0", "--allow-http-errors")
+    assert rc == 1  # written, but some pairs failed
+    section = (folder / "README.md").read_text(encoding="utf-8").split("## traces")[1]
+    assert "| http_error | 1 |" in section
+    assert "Pairs whose requests failed (`http_error`), by what the last attempt got: HTTP 503 1." in section
+    assert "HTTP 503 " in capsys.readouterr().out
 
 
 # ------------------------------------------------------------------------------------------------ cache and input

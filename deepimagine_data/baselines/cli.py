@@ -334,6 +334,9 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     r.add_argument("--submit", action="store_true", help="also append the submission to a leaderboard store")
     r.add_argument("--store", default="leaderboard", help="leaderboard store folder (with --submit)")
+    from .. import ctopen
+
+    ctopen.add_timeout_argument(r)
     r.set_defaults(func=cmd_run)
     rep = bsub.add_parser(
         "report",
@@ -347,6 +350,7 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     rep.add_argument("--out", default=str(DEFAULT_OUT))
     rep.add_argument("--hub", default="hub", help="built hub folder with deepimagine/bench (the reference rows)")
     rep.add_argument("--source", default=None, help="CT Open pickles (default $DEEPIMAGINE_CTOPEN_DIR)")
+    ctopen.add_timeout_argument(rep)
     rep.set_defaults(func=cmd_report)
 
 

@@ -10,7 +10,14 @@ Tables read: studies, designs, sponsors, conditions, design_groups, intervention
 outcomes, result_groups, outcome_analyses, outcome_analysis_groups (required) and keywords, browse_conditions,
 browse_interventions, countries, eligibilities, intervention_other_names, outcome_measurements, outcome_counts
 (optional). A trial field fed by an optional table that is absent is recorded as unknown (null; an empty list
-would claim "none"), never guessed. A column an AACT version lacks reads as null.
+would claim "none"), never guessed. Every column the reader uses of a table present is required (checked by name
+before any row is read, an error naming the file and column in strict and lenient mode), except the few an AACT
+version may lack (OPTIONAL_COLUMNS), which read as null.
+
+Bad input: a flat-file row with more or fewer fields than its header is an error naming the file and line under
+``strict``; otherwise the studies it names are skipped (reason ``ragged_row``). Invalid UTF-8 in a flat file, a
+truncated or corrupt zip member, an unreadable parquet file: an error naming the file (and line and byte offset)
+in either mode, since a table cannot be skipped without changing every study.
 
 Mapping (AACT -> six tables)
 - ``trial_id = nct_id``; ``source = "aact"``; dates: the AACT date, or its ``*_month_year`` text where the date
@@ -84,7 +91,7 @@ from ..rows import (
 )
 from ..schema import TABLES
 from ..tables import check_unique, collect_batches, sort_table
-from .aact_flat import FlatSource, read_flat_files, write_flat_files  # noqa: F401  (re-exported)
+from .aact_flat import FlatSource, Ragged, read_flat_files, write_flat_files  # noqa: F401  (re-exported)
 
 _NAME = "aact"
 _DESCRIPTION = "AACT (CTTI) tables of ClinicalTrials.gov: the monthly pipe-delimited dump, a .zip of it, or parquet"
@@ -193,6 +200,20 @@ REQUIRED = (
     "outcome_analysis_groups",
 )
 OPTIONAL = tuple(t for t in COLUMNS if t not in REQUIRED)
+# Columns of a table present that an AACT version may lack; read as null. Every other column of COLUMNS is required
+# and checked by name before any row is read: a renamed or dropped column would otherwise read as null in every row
+# (p-values, results dates, nct_id itself). result_groups.outcome_id ties outcome result groups to their outcome in
+# newer AACT only (the groups are also found through measurements, counts and analyses); the *_raw limits are the
+# posted text of newer AACT, the numeric limits are read where they are null; a *_month_year is read only where
+# its date is null.
+OPTIONAL_COLUMNS: dict[str, frozenset[str]] = {
+    "studies": frozenset({"start_month_year", "primary_completion_month_year", "completion_month_year"}),
+    "result_groups": frozenset({"outcome_id"}),
+    "outcome_measurements": frozenset({"dispersion_lower_limit_raw", "dispersion_upper_limit_raw"}),
+}
+REQUIRED_COLUMNS: dict[str, list[str]] = {
+    t: [c for c in cols if c not in OPTIONAL_COLUMNS.get(t, ())] for t, cols in COLUMNS.items()
+}
 # integer keys (AACT ids; R-converted copies hold them as doubles, flat files as text)
 ID_COLUMNS = frozenset(
     {"id", "outcome_id", "result_group_id", "outcome_analysis_id", "design_group_id", "intervention_id"}
@@ -211,6 +232,7 @@ class _Input:
         self.frames: dict[str, pl.LazyFrame] = {}
         self.parquet: dict[str, Path] = {}
         self.flat: FlatSource | None = None
+        self.ragged: set[str] = set()  # flat tables whose ragged rows were found (their studies are left out)
         if isinstance(src, Mapping):
             for name, t in src.items():
                 if isinstance(t, pa.Table):
@@ -232,6 +254,29 @@ class _Input:
             return set(self.flat.tables())
         return set(self.parquet) | set(self.frames)
 
+    def file(self, table: str) -> str:
+        """The table as messages name it: its file (``outcomes.txt``, ``outcomes.parquet``) or frame."""
+        if self.flat is not None:
+            return self.flat.file(table)
+        if table in self.parquet:
+            return self.parquet[table].name
+        return f"frame {table!r}"
+
+    def columns(self, table: str) -> list[str]:
+        """The table's column names, read without reading a row (a header line, a parquet footer)."""
+        if self.flat is not None:
+            return self.flat.header(table)
+        if table in self.parquet:
+            import pyarrow.parquet as pq
+
+            try:
+                return pq.read_schema(self.parquet[table]).names
+            except (pa.ArrowException, OSError) as e:
+                raise RecordError(
+                    self.file(table), "parquet", f"not a readable parquet file ({e})", "bad_parquet"
+                ) from None
+        return list(self.frames[table].collect_schema().names())
+
     def scan(self, table: str) -> pl.LazyFrame | None:
         """The columns of COLUMNS[table] (absent ones as null text), keys as Int64; None if no such table."""
         want = COLUMNS[table]
@@ -239,7 +284,7 @@ class _Input:
             if table not in self.flat.members:
                 return None
             have = self.flat.header(table)
-            lf = self.flat.scan(table, [c for c in want if c in have])
+            lf = self.flat.scan(table, [c for c in want if c in have], truncate_ragged=table in self.ragged)
         elif table in self.parquet:
             lf = pl.scan_parquet(self.parquet[table])
         elif table in self.frames:
@@ -264,6 +309,69 @@ def _id_expr(c: str, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.String:
         return pl.col(c).str.strip_chars().cast(pl.Float64).cast(pl.Int64)
     return pl.col(c).cast(pl.Int64)
+
+
+def _check_columns(inp: _Input) -> None:
+    """Every required table present, and every table present with its required columns (REQUIRED_COLUMNS), before
+    a row is read: an error naming the file and the columns, in strict and lenient mode alike."""
+    have = inp.tables()
+    missing_tables = [t for t in REQUIRED if t not in have]
+    if missing_tables:
+        raise FileNotFoundError(f"AACT input {inp.name!r} lacks required table(s): {', '.join(missing_tables)}")
+    lacking = []
+    for t in COLUMNS:
+        if t in have:
+            cols = set(inp.columns(t))
+            missing = [c for c in REQUIRED_COLUMNS[t] if c not in cols]
+            if missing:
+                lacking.append((inp.file(t), missing))
+    if lacking:
+        (file, cols), rest = lacking[0], lacking[1:]
+        also = "; also " + "; ".join(f"{f} lacks {', '.join(c)}" for f, c in rest) if rest else ""
+        raise RecordError(
+            file,
+            ", ".join(cols),
+            f"required column{'s' if len(cols) > 1 else ''} missing from AACT input {inp.name!r}{also}",
+            "missing_column",
+        )
+
+
+def check_input(src: str | os.PathLike | Frames) -> None:
+    """What can be checked of an AACT input without reading a row (``build`` checks every input so before reading
+    any): the required tables, their required columns, readable headers and parquet footers."""
+    _check_columns(_Input(src))
+
+
+def _ragged_rows(inp: _Input, strict: bool) -> list[Ragged]:
+    """Rows of the flat tables read whose field count is not their header's: strict, an error naming the file and
+    line of the first; lenient, the rows (their studies are left out by _select), their tables read past them."""
+    if inp.flat is None:
+        return []
+    rows = inp.flat.ragged_rows([t for t in COLUMNS if t in inp.flat.members])
+    if rows and strict:
+        raise rows[0].error()
+    inp.ragged = {r.table for r in rows}
+    return rows
+
+
+# what reading the tables raises for a value that is not what its column holds (ids that are not numbers, a quote
+# Polars cannot parse): the command line prints table_error(e), one line, where a library caller gets the error
+TABLE_ERRORS = (pl.exceptions.PolarsError,)
+
+
+def table_error(e: BaseException) -> str:
+    """One line for an error of TABLE_ERRORS: Polars' first line, which names the column and value."""
+    text = str(e).strip()
+    return f"the tables cannot be read: {text.splitlines()[0] if text else type(e).__name__}"
+
+
+def _utf8_error(inp: _Input, e: Exception) -> RecordError | None:
+    """Polars' error for invalid UTF-8 in a flat table names neither file nor line: the error that does (the first
+    bad byte of the tables), else None."""
+    text = str(e).lower()
+    if inp.flat is None or ("utf-8" not in text and "utf8" not in text):
+        return None
+    return inp.flat.bad_utf8([t for t in COLUMNS if t in inp.flat.members])
 
 
 # --- per-study frames ----------------------------------------------------------------------------------
@@ -770,12 +878,19 @@ _REFERENCES = [
 
 
 def _select(
-    inp: _Input, report: IngestReport, strict: bool, require_results: bool, nct_ids: list[str] | None
+    inp: _Input,
+    report: IngestReport,
+    strict: bool,
+    require_results: bool,
+    nct_ids: list[str] | None,
+    ragged: list[Ragged] | None = None,
 ) -> pl.DataFrame:
-    """The studies to read (studies columns), sorted by nct_id; the ones left out are counted in ``report``."""
+    """The studies to read (studies columns), sorted by nct_id; the ones left out are counted in ``report``
+    (those a ragged row names among them, see :func:`_ragged_rows`)."""
     studies_lf = inp.scan("studies")
     if studies_lf is None:
         raise FileNotFoundError(f"AACT input {inp.name!r} has no studies table")
+    all_ids = studies_lf.select("nct_id") if ragged else None
     if nct_ids is not None:
         wanted = pl.DataFrame({"nct_id": sorted(set(nct_ids))}, schema={"nct_id": pl.String})
         studies_lf = studies_lf.join(wanted.lazy(), on="nct_id", how="semi")
@@ -800,6 +915,21 @@ def _select(
         for nct in no["nct_id"].to_list():
             skip(RecordError(nct, "results_first_posted_date", "study has no posted results", "no_results"))
         studies = studies.filter(pl.col("results_first_posted_date").is_not_null())
+    if ragged:
+        # a study with a ragged row in any table is left out whole: the row's fields are not where the header says
+        first: dict[str, Ragged] = {}
+        for r in ragged:
+            for nct in r.ncts:
+                first.setdefault(nct, r)
+        hit = studies["nct_id"].is_in(list(first))
+        for nct in studies.filter(hit)["nct_id"].to_list():
+            skip(first[nct].skip(nct))
+        studies = studies.filter(~hit)
+        # a row naming no study at all (its nct_id lost) is counted too: it may have been any study's
+        known = set(all_ids.filter(pl.col("nct_id").is_in(list(first))).collect()["nct_id"].to_list())
+        for r in ragged:
+            if not known.intersection(r.ncts):
+                skip(r.error())
     return studies
 
 
@@ -1257,13 +1387,21 @@ def _reading(
     from tqdm.auto import tqdm
 
     inp = _Input(src)
-    source_version = source_version or f"aact:{inp.name}"
-    studies = _select(inp, report, strict, require_results, nct_ids)
-    with (
-        _Chunks(inp, studies, chunk_studies, tmp_dir) as chunks,
-        tqdm(total=studies.height, unit="study", disable=not progress, desc="aact", mininterval=1.0) as bar,
-    ):
-        yield _Reading(chunks, source_version, bar)
+    try:
+        _check_columns(inp)
+        ragged = _ragged_rows(inp, strict)
+        source_version = source_version or f"aact:{inp.name}"
+        studies = _select(inp, report, strict, require_results, nct_ids, ragged)
+        with (
+            _Chunks(inp, studies, chunk_studies, tmp_dir) as chunks,
+            tqdm(total=studies.height, unit="study", disable=not progress, desc="aact", mininterval=1.0) as bar,
+        ):
+            yield _Reading(chunks, source_version, bar)
+    except pl.exceptions.PolarsError as e:
+        located = _utf8_error(inp, e)
+        if located is None:
+            raise
+        raise located from e
 
 
 def iter_studies(

@@ -31,18 +31,22 @@ floats in Python's shortest round-trip form, booleans as ``t``/``f``, dates ``YY
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import math
 import os
 import re
 import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import polars as pl
 import pyarrow as pa
+
+from ..errors import RecordError
 
 SEPARATOR = "|"
 SCHEMA_FILE = "_schema.json"
@@ -170,6 +174,36 @@ def write_flat_files(tables: Mapping[str, pl.DataFrame | pa.Table], out_dir: str
 # --- reading -------------------------------------------------------------------------------------------
 
 
+class Ragged(NamedTuple):
+    """A row whose field count is not the header's: where it is, and the studies it names."""
+
+    table: str
+    file: str
+    line: int | None  # the physical line the row starts on (the header is line 1)
+    fields: int
+    expected: int
+    ncts: tuple[str, ...]  # its nct_id field, and any other field that looks like an NCT id
+
+    @property
+    def what(self) -> str:
+        at = f"line {self.line:,}" if self.line is not None else "a row"
+        return f"{at} has {self.fields} fields where the header has {self.expected}"
+
+    def error(self) -> RecordError:
+        """The error of a strict run: the file and line first."""
+        studies = f" (study {', '.join(self.ncts)})" if self.ncts else ""
+        return RecordError(
+            self.file, "fields", f"{self.what}{studies}: a field lost, or a '|' outside quotes", "ragged_row"
+        )
+
+    def skip(self, nct: str) -> RecordError:
+        """The reason a lenient run skips study ``nct``."""
+        return RecordError(nct, self.file, self.what, "ragged_row")
+
+
+_NCT = re.compile(r"NCT\d{8}")
+
+
 class FlatSource:
     """A directory or a .zip of ``<table>.txt`` files (members may sit in a sub-folder of the zip)."""
 
@@ -181,34 +215,82 @@ class FlatSource:
             for p in sorted(self.path.glob("*.txt")):
                 self.members[p.stem] = p
             schema_path = self.path / SCHEMA_FILE
-            self._schema_text = schema_path.read_text(encoding="utf-8") if schema_path.exists() else None
+            self._schema_text = schema_path.read_bytes() if schema_path.exists() else None
         elif zipfile.is_zipfile(self.path):
-            self._zip = zipfile.ZipFile(self.path)
+            try:
+                self._zip = zipfile.ZipFile(self.path)
+            except (zipfile.BadZipFile, OSError) as e:
+                raise FileNotFoundError(f"{self.path}: not a readable .zip of AACT flat files ({e})") from None
             self._schema_text = None
             for info in self._zip.infolist():
                 base = info.filename.rsplit("/", 1)[-1]
                 if base.endswith(".txt") and not info.is_dir():
                     self.members.setdefault(base[:-4], info.filename)
                 elif base == SCHEMA_FILE:
-                    self._schema_text = self._zip.read(info.filename).decode("utf-8")
+                    self._schema_text = self._member_bytes(info.filename)
+        elif self.path.is_file():
+            raise FileNotFoundError(
+                f"{self.path}: not a .zip of AACT flat files, or a truncated one (no zip directory at its end)"
+            )
         else:
             raise FileNotFoundError(f"not a directory or .zip of AACT flat files: {self.path}")
-        self.schemas: dict[str, dict[str, str]] = json.loads(self._schema_text) if self._schema_text else {}
+        self.schemas: dict[str, dict[str, str]] = self._read_schemas(self._schema_text) if self._schema_text else {}
+
+    def _read_schemas(self, data: bytes) -> dict[str, dict[str, str]]:
+        """``_schema.json``, every type checked, or an error naming the file."""
+        try:
+            schemas = json.loads(data.decode("utf-8"))
+            for types in schemas.values():
+                for name in types.values():
+                    arrow_type(name)
+        except (UnicodeDecodeError, ValueError, TypeError, AttributeError) as e:
+            raise RecordError(
+                SCHEMA_FILE, "json", f"not the column types write_flat_files writes ({e})", "bad_schema"
+            ) from None
+        return schemas
 
     def tables(self) -> list[str]:
         return sorted(self.members)
 
+    def file(self, table: str) -> str:
+        """The table's file as messages name it: ``studies.txt``, or ``export.zip:dir/studies.txt``."""
+        m = self.members[table]
+        return f"{self.path.name}:{m}" if self._zip is not None else Path(m).name
+
     def header(self, table: str) -> list[str]:
-        with self._open(table) as fh:
-            first = fh.readline().decode("utf-8-sig").rstrip("\r\n")
+        try:
+            with self._open(table) as fh:
+                first = fh.readline().decode("utf-8-sig").rstrip("\r\n")
+        except UnicodeDecodeError as e:
+            raise RecordError(
+                f"{self.file(table)}:1", "header", f"invalid UTF-8 at byte {e.start:,} of the header", "bad_utf8"
+            ) from None
+        except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+            raise self._zip_error(table, e) from None
         return next(iter(_csv_rows(first)), [])
 
     def _open(self, table: str):
         m = self.members[table]
         return self._zip.open(m) if self._zip is not None else open(m, "rb")
 
-    def scan(self, table: str, columns: list[str] | None = None, typed: bool = True) -> pl.LazyFrame:
-        """The table as text columns (or typed, from ``_schema.json``, where it names the table)."""
+    def _zip_error(self, table: str, e: BaseException) -> RecordError:
+        return RecordError(self.file(table), "zip", f"corrupt or truncated zip member ({e})", "bad_zip")
+
+    def _member_bytes(self, member: str) -> bytes:
+        assert self._zip is not None
+        try:
+            return self._zip.read(member)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+            raise RecordError(
+                f"{self.path.name}:{member}", "zip", f"corrupt or truncated zip member ({e})", "bad_zip"
+            ) from None
+
+    def scan(
+        self, table: str, columns: list[str] | None = None, typed: bool = True, truncate_ragged: bool = False
+    ) -> pl.LazyFrame:
+        """The table as text columns (or typed, from ``_schema.json``, where it names the table).
+        ``truncate_ragged``: a row with too many fields is cut rather than refused (for a table whose ragged rows
+        :meth:`ragged_rows` found and the caller leaves out)."""
         header = self.header(table)
         if columns is not None:
             missing = [c for c in columns if c not in header]
@@ -222,19 +304,136 @@ class FlatSource:
             empty_string_is_null=True,
             encoding="utf8",
             raise_if_empty=False,
-            truncate_ragged_lines=False,
+            truncate_ragged_lines=truncate_ragged,
         )
         m = self.members[table]
         if self._zip is None:
             lf = pl.scan_csv(m, **kw)
         else:
-            lf = pl.read_csv(io.BytesIO(self._zip.read(m)), columns=columns, **kw).lazy()
+            lf = pl.read_csv(io.BytesIO(self._member_bytes(m)), columns=columns, **kw).lazy()
         if columns is not None:
             lf = lf.select(columns)
         if typed and table in self.schemas:
             types = self.schemas[table]
             lf = lf.with_columns([_from_text(c, arrow_type(types[c])) for c in (columns or header) if c in types])
         return lf
+
+    def ragged_rows(self, tables: list[str]) -> list[Ragged]:
+        """Rows of these tables whose field count differs from their header's, in table order.
+
+        Polars reads a short row with nulls for the fields it lacks and cuts (or, read whole, refuses without a
+        line) a long one; Arrow's CSV parser tells each such row to a handler, so a clean file costs one pass of
+        C++ parsing (one column converted, the tables on as many threads as there are cores) and only the bad rows
+        reach Python."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ..cores import usable_cores
+
+        if not tables:
+            return []
+        with ThreadPoolExecutor(max(1, min(len(tables), usable_cores()))) as pool:
+            found = list(pool.map(self._ragged, tables))
+        return [r for rows in found for r in rows]
+
+    def _ragged(self, table: str) -> list[Ragged]:
+        import pyarrow.csv as pcsv
+
+        header = self.header(table)
+        if not header:
+            return []
+        found: list[tuple[int | None, int, str]] = []
+
+        def handler(row) -> str:
+            found.append((row.number, row.actual_columns, row.text))
+            return "skip"
+
+        names = [f"c{i}" for i in range(len(header))]
+        m = self.members[table]
+        try:
+            with contextlib.ExitStack() as stack:
+                src = str(m) if self._zip is None else stack.enter_context(self._open(table))
+                reader = pcsv.open_csv(
+                    src,
+                    read_options=pcsv.ReadOptions(
+                        use_threads=False, block_size=16 << 20, column_names=names, skip_rows=1
+                    ),
+                    parse_options=pcsv.ParseOptions(
+                        delimiter=SEPARATOR, quote_char='"', newlines_in_values=True, invalid_row_handler=handler
+                    ),
+                    convert_options=pcsv.ConvertOptions(
+                        include_columns=names[:1], column_types={names[0]: pa.binary()}
+                    ),
+                )
+                for _ in reader:
+                    pass
+        except (zipfile.BadZipFile, zlib.error, EOFError) as e:
+            raise self._zip_error(table, e) from None
+        if not found:
+            return []
+        lines = self._lines(table, [n for n, _, _ in found if n is not None])
+        at = header.index("nct_id") if "nct_id" in header else None
+        out = []
+        for number, fields, text in found:
+            values = next(iter(_csv_rows(text)), [])
+            ncts = {v.strip() for v in values if _NCT.fullmatch(v.strip())}
+            if at is not None and at < len(values) and values[at].strip():
+                ncts.add(values[at].strip())
+            out.append(Ragged(table, self.file(table), lines.get(number), fields, len(header), tuple(sorted(ncts))))
+        return out
+
+    def _lines(self, table: str, rows: list[int]) -> dict[int, int]:
+        """Row number (the header is row 1, blank lines are no rows, as Arrow counts them) -> the physical line the
+        row starts on. A Python pass, up to the last row asked: only files with a bad row get here."""
+        want = sorted(set(rows))
+        out: dict[int, int] = {}
+        if not want:
+            return out
+        row, start, quoted = 0, 0, False
+        with self._open(table) as fh:
+            for line, raw in enumerate(fh, 1):
+                if not quoted:
+                    if not raw.strip(b"\r\n"):
+                        continue
+                    row, start = row + 1, line
+                if raw.count(b'"') & 1:  # a quoted field goes on (or ends) past this line
+                    quoted = not quoted
+                if not quoted and row == want[len(out)]:
+                    out[row] = start
+                    if len(out) == len(want):
+                        break
+        return out
+
+    def bad_utf8(self, tables: list[str]) -> RecordError | None:
+        """The first invalid UTF-8 byte of these tables, as an error naming the file, line and byte offset (read
+        only after Polars refused a table: it names neither)."""
+        for table in tables:
+            base, line, tail = 0, 1, b""
+            with self._open(table) as fh:
+                for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    data = tail + chunk
+                    try:
+                        data.decode("utf-8")
+                        ok, tail = len(data), b""
+                    except UnicodeDecodeError as e:
+                        if e.end == len(data) and len(data) - e.start < 4 and e.reason == "unexpected end of data":
+                            ok, tail = e.start, data[e.start :]  # a character cut by the chunk boundary
+                        else:
+                            return self._utf8_error(
+                                table, line + data.count(b"\n", 0, e.start), base + e.start, data[e.start]
+                            )
+                    line += data.count(b"\n", 0, ok)
+                    base += ok
+            if tail:
+                return self._utf8_error(table, line, base, tail[0])
+        return None
+
+    def _utf8_error(self, table: str, line: int, offset: int, byte: int) -> RecordError:
+        return RecordError(
+            self.file(table),
+            f"line {line:,}",
+            f"invalid UTF-8 (byte 0x{byte:02x} at byte {offset:,} of the file)",
+            "bad_utf8",
+        )
 
 
 def _csv_rows(text: str):

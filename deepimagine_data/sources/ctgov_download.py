@@ -28,12 +28,12 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timezone
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from .. import http
 from ..fsutil import atomic_write_bytes
 
 DEFAULT_BASE_URL = "https://clinicaltrials.gov/api/v2"
@@ -42,6 +42,11 @@ MANIFEST_FORMAT = "deepimagine-ctgov-download/1"
 MAX_PAGE_SIZE = 1000  # the API's own ceiling; larger values are rejected with HTTP 400
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_BACKOFF_S = 300.0  # keeps a long run of failures (or an absurd Retry-After) from stalling for hours
+# One attempt at a page, all of it: a server dripping its answer is cut off (and retried) even without --timeout.
+PAGE_ATTEMPT_S = 600.0
+# A page's size cap grows with the page size (a study with results is ~50 KB; 1 MiB each leaves ample room).
+PAGE_BYTES_PER_STUDY = 1 << 20
+MIN_PAGE_BYTES = 64 << 20
 _TMP_SUFFIX = ".tmp"
 
 # Query keys that define *what* is downloaded. Two runs on one out_dir must agree on all of them, because a
@@ -276,23 +281,6 @@ def _describe_difference(old: dict[str, Any], new: dict[str, Any]) -> str:
     return "; ".join(diffs)
 
 
-def _retry_after(resp: requests.Response) -> float | None:
-    value = resp.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:  # the header may also be an HTTP date
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
 class _Fetcher:
     """GETs one page with rate limiting and retries, counting requests and retries into the manifest."""
 
@@ -306,52 +294,55 @@ class _Fetcher:
         retries: int,
         backoff: float,
         timeout: float,
+        deadline: http.Deadline,
+        max_bytes: int,
     ):
         self.session, self.url, self.manifest = session, url, manifest
-        self.limiter, self.retries, self.backoff, self.timeout = limiter, retries, backoff, timeout
+        self.limiter, self.deadline = limiter, deadline
+        self.policy = http.Policy(
+            retries=retries,
+            backoff=backoff,
+            backoff_max=MAX_BACKOFF_S,
+            retry_after_max=MAX_BACKOFF_S,
+            retry_statuses=RETRY_STATUSES,
+            timeout=timeout,
+            attempt_timeout=PAGE_ATTEMPT_S,
+            max_bytes=max_bytes,
+        )
+
+    def _count(self, attempt: int, _key: str) -> None:
+        self.manifest.n_requests += 1
+        self.manifest.n_retries += int(attempt > 0)
 
     def get(self, params: dict[str, str]) -> dict[str, Any]:
-        last, last_status = "no attempt made", None
-        for attempt in range(self.retries + 1):
-            if attempt:
-                self.manifest.n_retries += 1
-            self.limiter.wait()
-            self.manifest.n_requests += 1
-            delay = min(self.backoff * (2**attempt), MAX_BACKOFF_S)
-            try:
-                resp = self.session.get(self.url, params=params, timeout=self.timeout)
-            except (requests.ConnectionError, requests.Timeout) as e:
-                last, last_status = f"{type(e).__name__}: {e}", None
+        try:
+            answer = http.fetch(
+                "GET",
+                self.url,
+                self.policy,
+                session=self.session,
+                params=params,
+                deadline=self.deadline,
+                parse_json=True,  # a malformed page is usually a body cut off mid-transfer: retried
+                before_attempt=lambda _n: self.limiter.wait(),
+                on_attempt=self._count,
+                sleep=lambda s: _sleep(s),  # looked up at call time, so tests can watch the waits
+            )
+        except http.FetchError as e:
+            if e.cause == http.STATUS and not e.exhausted:
+                msg = f"HTTP {e.status} from {e.url}" + (f": {e.detail}" if e.detail else "")
+            elif e.exhausted:
+                msg = (
+                    f"gave up after {e.attempts} attempts ({e.attempts - 1} retries); last error: {e.last} "
+                    f"(from {e.url}). Completed pages are in the manifest; rerun to resume."
+                )
             else:
-                if resp.status_code == 200:
-                    try:
-                        page = resp.json()
-                    except ValueError as e:  # a body cut off mid-transfer; the next attempt usually succeeds
-                        last, last_status = f"invalid JSON from {resp.url}: {e}", 200
-                    else:
-                        if not isinstance(page, dict) or not isinstance(page.get("studies", []), list):
-                            raise DownloadError(
-                                f"{resp.url}: not an API v2 page (no 'studies' list)", status=200, url=resp.url
-                            )
-                        return page
-                elif resp.status_code in RETRY_STATUSES:
-                    last, last_status = f"HTTP {resp.status_code} from {resp.url}", resp.status_code
-                    hinted = _retry_after(resp)
-                    if hinted is not None:
-                        delay = min(hinted, MAX_BACKOFF_S)
-                else:
-                    body = resp.text[:200]
-                    raise DownloadError(
-                        f"HTTP {resp.status_code} from {resp.url}: {body}", status=resp.status_code, url=resp.url
-                    )
-            if attempt < self.retries:
-                _sleep(delay)
-        raise DownloadError(
-            f"gave up after {self.retries + 1} attempts ({self.retries} retries); last error: "
-            f"{last}. Completed pages are in the manifest; rerun to resume.",
-            status=last_status,
-            url=self.url,
-        )
+                msg = f"{e.last} (from {e.url}). Completed pages are in the manifest; rerun to resume."
+            raise DownloadError(msg, status=e.status, url=e.url) from None
+        page = answer.data
+        if not isinstance(page, dict) or not isinstance(page.get("studies", []), list):
+            raise DownloadError(f"{answer.url}: not an API v2 page (no 'studies' list)", status=200, url=answer.url)
+        return page
 
 
 def download(
@@ -372,6 +363,7 @@ def download(
     retries: int = 6,
     backoff: float = 1.0,
     timeout: float = 60,
+    deadline: float | http.Deadline | None = None,
     session: requests.Session | None = None,
     progress: bool = True,
 ) -> Manifest:
@@ -391,14 +383,17 @@ def download(
         rate_limit: requests per second (None or 0: unlimited). The public API asks for moderate use.
         retries: retries per page after the first attempt on HTTP 429/500/502/503/504, connection errors and
             timeouts; waits ``backoff * 2**attempt`` seconds, or the server's ``Retry-After``.
-        timeout: seconds per request.
+        timeout: seconds to connect and to wait for each next part of an answer; one attempt at a page may take
+            at most :data:`PAGE_ATTEMPT_S` in all, and a page over ``page_size`` MiB (64 MiB at least) is refused.
+        deadline: seconds (or an :class:`~deepimagine_data.http.Deadline`) for the whole call (None: no limit);
+            when it passes the call stops with a DownloadError saying so, and the finished pages stay for a resume.
         session: a ``requests.Session`` to use (e.g. with a proxy); one is made otherwise.
         progress: show a tqdm bar over the API's totalCount.
 
     Raises:
         QueryMismatchError: out_dir holds a download of another query.
-        DownloadError: a non-retryable HTTP answer (4xx other than 429), or retries exhausted; the manifest
-            keeps every finished page so the same call resumes.
+        DownloadError: a non-retryable HTTP answer (4xx other than 429), retries exhausted, the size cap or the
+            deadline; the message says which. The manifest keeps every finished page so the same call resumes.
 
     Example: ``download("raw/one", term="NCT00763412")`` writes ``raw/one/shard-00000.jsonl`` holding that one
     study (it has posted results) and a complete manifest; calling it again makes no request.
@@ -407,6 +402,8 @@ def download(
         raise ValueError(f"page_size must be in 1..{MAX_PAGE_SIZE}, got {page_size}")
     if retries < 0:
         raise ValueError(f"retries must be >= 0, got {retries}")
+    # started before anything else: the whole call counts
+    clock = deadline if isinstance(deadline, http.Deadline) else http.Deadline(deadline)
     out = Path(out_dir)
     base_url = base_url.rstrip("/")
     query: dict[str, Any] = {
@@ -462,6 +459,8 @@ def download(
         retries=retries,
         backoff=backoff,
         timeout=timeout,
+        deadline=clock,
+        max_bytes=max(MIN_PAGE_BYTES, page_size * PAGE_BYTES_PER_STUDY),
     )
 
     from tqdm.auto import tqdm
@@ -585,6 +584,14 @@ def add_cli(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--max-studies", type=int, help="stop once OUT holds this many studies")
     p.add_argument("--rate-limit", type=float, default=3.0, help="requests per second (default 3)")
     p.add_argument("--retries", type=int, default=6, help="retries per page on 429/5xx/connection errors")
+    p.add_argument(
+        "--timeout",
+        type=http.seconds_arg,
+        default=None,
+        metavar="SECONDS",
+        help="overall deadline for this run, retries and waits included (default: none); when it passes the run "
+        "stops with an error saying so, and finished pages are kept (rerun to resume)",
+    )
     p.add_argument("--base-url", default=DEFAULT_BASE_URL, help=f"API root (default {DEFAULT_BASE_URL})")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=run_cli)
@@ -609,6 +616,7 @@ def run_cli(args: argparse.Namespace) -> int:
             max_studies=args.max_studies,
             rate_limit=args.rate_limit,
             retries=args.retries,
+            deadline=http.Deadline(args.timeout, name="--timeout"),
             progress=not args.quiet,
         )
     except DownloadError as e:

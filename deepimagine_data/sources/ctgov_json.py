@@ -20,11 +20,12 @@ Citation: ClinicalTrials.gov API v2, U.S. National Library of Medicine, https://
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 
@@ -50,26 +51,80 @@ SOURCE = _NAME
 LICENSE = _LICENSE
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return open(path, encoding="utf-8")
+class FileError(RecordError):
+    """A whole file that cannot be read (decompression, decoding, I/O): skipped whole in lenient mode."""
 
 
-def iter_raw_studies(
-    paths: Iterable[str | os.PathLike], report: IngestReport | None = None, strict: bool = False
-) -> Iterator[tuple[str, dict]]:
-    """Yield ``(where, study_json)`` from files or directories; a line that is not JSON is an error naming
-    the file and line (skipped and counted in lenient mode)."""
-    report = report if report is not None else IngestReport()
-    for p in _expand(paths):
-        name = p.name.removesuffix(".gz")
-        if name.endswith(".jsonl"):
-            with _open_text(p) as fh:
-                for lineno, line in enumerate(fh, 1):
+def _open_bytes(path: Path) -> BinaryIO:
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+
+
+def _check_gzip(path: Path) -> None:
+    """Decompress the whole file once before any record of it is used: a truncated or corrupt .gz is skipped
+    whole, never half read (its CRC is checked only at the end). zlib is fed 16 KiB at a time, so the error
+    names the bytes of the file where the data broke."""
+    piece = 1 << 14
+    n = pos = 0  # bytes of data out, bytes of the file in
+    d, started = zlib.decompressobj(wbits=31), False  # 31: a gzip member, its header and CRC checked
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            for i in range(0, len(chunk), piece):
+                data = chunk[i : i + piece]
+                while data:
+                    if d.eof:  # a further member (gzip allows several), or the zero padding some tools add
+                        if not data.strip(b"\0"):
+                            break
+                        d = zlib.decompressobj(wbits=31)
+                    started = True
+                    try:
+                        n += len(d.decompress(data))
+                    except zlib.error as e:
+                        what = "not a gzip file" if n == 0 and "header" in str(e) else "corrupt gzip data"
+                        end = pos + len(chunk[i : i + piece])
+                        msg = f"{what} (zlib: {e}, in bytes {pos:,}-{end:,} of the file)"
+                        raise FileError(path.name, "gzip", msg, "bad_gzip") from None
+                    data = d.unused_data if d.eof else b""
+                pos += len(chunk[i : i + piece])
+    if not started or not d.eof:
+        msg = (
+            f"truncated gzip file: its {pos:,} bytes end before the end of the gzip stream (after {n:,} bytes of data)"
+            if pos
+            else "an empty file, no gzip data"
+        )
+        raise FileError(path.name, "gzip", msg, "bad_gzip")
+
+
+def _bad_utf8(data: bytes, e: UnicodeDecodeError, base: int, gz: bool) -> str:
+    where = "decompressed data" if gz else "file"
+    return f"invalid UTF-8 (byte 0x{data[e.start]:02x} at byte {base + e.start:,} of the {where})"
+
+
+def _file_studies(p: Path, report: IngestReport, strict: bool) -> Iterator[tuple[str, dict]]:
+    gz = p.suffix == ".gz"
+    if gz:
+        try:
+            _check_gzip(p)
+        except OSError as e:
+            raise FileError(p.name, "read", f"cannot be read ({e})", "unreadable") from None
+    lineno = 0
+    try:
+        with _open_bytes(p) as fh:
+            if p.name.removesuffix(".gz").endswith(".jsonl"):
+                offset = 0
+                for lineno, raw in enumerate(fh, 1):
+                    start, offset = offset, offset + len(raw)
+                    where = f"{p.name}:{lineno}"
+                    try:
+                        line = raw.decode("utf-8")
+                    except UnicodeDecodeError as e:
+                        err = RecordError(where, "encoding", _bad_utf8(raw, e, start, gz), "bad_utf8")
+                        if strict:
+                            raise err from None
+                        report.read += 1
+                        report.skip(err)
+                        continue
                     if not line.strip():
                         continue
-                    where = f"{p.name}:{lineno}"
                     try:
                         obj = json.loads(line)
                     except json.JSONDecodeError as e:
@@ -82,18 +137,39 @@ def iter_raw_studies(
                         report.skip(err)
                         continue
                     yield from _unwrap(obj, where)
-        else:
-            with _open_text(p) as fh:
-                try:
-                    obj = json.load(fh)
-                except json.JSONDecodeError as e:
-                    err = RecordError(p.name, "json", f"malformed JSON ({e.msg} at line {e.lineno})", "bad_json")
-                    if strict:
-                        raise err from None
-                    report.read += 1
-                    report.skip(err)
-                    continue
-            yield from _unwrap(obj, p.name)
+                return
+            data = fh.read()
+    except (OSError, EOFError, zlib.error) as e:
+        # after the gzip check only an I/O error (or a file changed meanwhile) gets here
+        at = f" after line {lineno:,}" if lineno else ""
+        raise FileError(p.name, "read", f"cannot be read{at} ({type(e).__name__}: {e})", "unreadable") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise FileError(p.name, "encoding", f"{_bad_utf8(data, e, 0, gz)}, line {line}", "bad_utf8") from None
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise FileError(p.name, "json", f"malformed JSON ({e.msg} at line {e.lineno})", "bad_json") from None
+    yield from _unwrap(obj, p.name)
+
+
+def iter_raw_studies(
+    paths: Iterable[str | os.PathLike], report: IngestReport | None = None, strict: bool = False
+) -> Iterator[tuple[str, dict]]:
+    """Yield ``(where, study_json)`` from files or directories. A line that is not JSON or not UTF-8 is an error
+    naming the file and line; a file that cannot be read whole (a truncated or fake .gz, invalid UTF-8 in a .json)
+    one naming the file and byte offset. Lenient mode skips and counts them; one bad file never stops the others."""
+    report = report if report is not None else IngestReport()
+    for p in _expand(paths):
+        try:
+            yield from _file_studies(p, report, strict)
+        except FileError as err:
+            if strict:
+                raise
+            report.read += 1
+            report.skip(err)
 
 
 def _expand(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:

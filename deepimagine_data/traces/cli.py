@@ -23,8 +23,9 @@ DESCRIPTION = (
     "split, parquet) into HUB_DIR/deepimagine/pairs atomically and updates its README.md card (configs:, "
     "dataset_info: and a '## traces' provenance section). Every response is appended to "
     "CACHE_DIR/traces/<model>.jsonl: a killed run resumes where it stopped, and a rerun over a full cache sends "
-    "no request and writes the same bytes. Prints a summary table and rejected samples by reason. Exit status: 0 "
-    "written; 1 some pairs failed with HTTP errors (nothing written unless --allow-http-errors; rerun to resume); "
+    "no request and writes the same bytes. Prints a summary table, rejected samples by reason and failed requests by "
+    "what their last attempt got (HTTP status, malformed JSON, timeout, connection error). Exit status: 0 "
+    "written; 1 some pairs' requests failed (nothing written unless --allow-http-errors; rerun to resume); "
     "2 bad input or a fatal HTTP error (401/403/404)."
 )
 
@@ -36,6 +37,37 @@ def _csv(values: list[str] | None, default: list[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def attempt_log(results) -> list[dict]:
+    """Every attempt, in pair order then try order: the samples (:func:`~.generate.attempt_rows`) and, for a pair
+    whose request failed, that failure (``reason`` http_error, ``text`` null, ``error`` the message and ``cause``
+    what the last attempt got)."""
+    from ..http import cause_label
+    from .generate import attempt_rows
+
+    rows: list[dict] = []
+    for r in results:
+        rows += attempt_rows([r])
+        if r.http_failed:
+            t, s = r.task, r.samples[-1]
+            rows.append(
+                {
+                    "pair_id": t.pair_id,
+                    "config": t.config,
+                    "split": t.split,
+                    "changed_factors": list(t.changed_factors),
+                    "try_index": s.try_index,
+                    "reason": s.reason,
+                    "kept": False,
+                    "text": None,
+                    "options": list(t.row["options"]),
+                    "answer_index": t.answer_index,
+                    "cause": cause_label(s.error),
+                    "error": s.error,
+                }
+            )
+    return rows
+
+
 def cmd_traces(args: argparse.Namespace) -> int:
     """Run the traces subcommand; returns the exit status."""
     from ..errors import RecordError
@@ -43,10 +75,13 @@ def cmd_traces(args: argparse.Namespace) -> int:
     from .cache import ResponseCache, default_cache_dir
     from .client import ChatClient, FatalHTTPError, endpoint_host
     from .generate import Generator, Sampling, build_tables, dataset_folder, read_pairs, tally
-    from .report import Provenance, card_section, format_summary
+    from .report import Provenance, card_section, failure_counts, format_summary, request_failures
 
     if args.tries < 1 or args.concurrency < 1 or args.max_tokens < 1 or args.max_retries < 0:
         print("error: --tries, --concurrency and --max-tokens must be >= 1, --max-retries >= 0", file=sys.stderr)
+        return 2
+    if not args.timeout > 0:
+        print("error: --timeout must be a positive number of seconds", file=sys.stderr)
         return 2
     if args.limit is not None and args.limit < 0:
         print("error: --limit must be >= 0", file=sys.stderr)
@@ -86,26 +121,32 @@ def cmd_traces(args: argparse.Namespace) -> int:
         print(f"(responses received so far are cached in {cache.path}; nothing was written)", file=sys.stderr)
         return 2
     t = tally(results)
-    print(format_summary(t, price_in=args.price_in, price_out=args.price_out))
+    failures = request_failures(results)
+    print(format_summary(t, price_in=args.price_in, price_out=args.price_out, failures=failures))
     st = client.stats
     print(
         f"this run: {st.completions:,} responses received in {st.requests:,} HTTP requests ({st.retries:,} retries, "
         f"{st.model_lookups} to /v1/models), {gen.cache_hits:,} samples from the cache"
     )
+    failed = sum(t.http_failed.values())
     if args.attempts is not None:
         import json
 
         from ..fsutil import atomic_write_bytes
-        from .generate import attempt_rows
 
-        rows = attempt_rows(results)
+        rows = attempt_log(results)
         atomic_write_bytes(args.attempts, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode())
-        print(f"attempts ({len(rows):,} samples, kept or not) -> {args.attempts}", file=sys.stderr)
-    failed = sum(t.http_failed.values())
+        print(
+            f"attempts ({len(rows) - failed:,} samples, kept or not"
+            + (f", and {failed:,} failed requests" if failed else "")
+            + f") -> {args.attempts}",
+            file=sys.stderr,
+        )
     if failed and not args.allow_http_errors:
         print(
-            f"{failed:,} pairs stopped on HTTP errors; nothing written. Rerun the same command to resume (the "
-            f"{len(cache):,} responses received are cached), or pass --allow-http-errors to write without them.",
+            f"{failed:,} pairs stopped on failed requests (last attempt: {failure_counts(failures)}); nothing written. "
+            f"Rerun the same command to resume (the {len(cache):,} responses received are cached), or pass "
+            "--allow-http-errors to write without them.",
             file=sys.stderr,
         )
         return 1
@@ -118,7 +159,7 @@ def cmd_traces(args: argparse.Namespace) -> int:
         print(f"no trace was kept ({', '.join(splits)}); nothing written", file=sys.stderr)
         return 1
     prov = Provenance(args.model, sampling, args.model_revision, args.price_in, args.price_out)
-    section = card_section(t, prov, {s: tables[s].num_rows if s in tables else 0 for s in splits})
+    section = card_section(t, prov, {s: tables[s].num_rows if s in tables else 0 for s in splits}, failures)
     try:
         out = add_config(folder, "traces", tables, section=section)
     except ValueError as e:
@@ -168,7 +209,13 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--price-in", type=float, default=None, help="USD per million prompt tokens (for the cost)")
     p.add_argument("--price-out", type=float, default=None, help="USD per million completion tokens (for the cost)")
     p.add_argument("--max-retries", type=int, default=5, help="retries per request on 429/5xx/network (default 5)")
-    p.add_argument("--timeout", type=float, default=120.0, help="seconds per HTTP request (default 120)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=120.0,
+        help="seconds one HTTP request may take in all, connecting and reading the answer included (default 120); "
+        "a server that stays silent or drips its answer past it is a timeout, retried up to --max-retries",
+    )
     p.add_argument(
         "--api-key-env",
         default="OPENAI_API_KEY",
@@ -184,7 +231,8 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
         type=Path,
         default=None,
         metavar="FILE.jsonl",
-        help="also write every sample (kept or rejected, with its reason) as JSONL, for `deepimagine analyze traces`",
+        help="also write every attempt as JSONL: each sample (kept or rejected, with its reason), for `deepimagine "
+        "analyze traces`, and each pair's failed request (reason http_error, text null, with its cause and error)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_traces)

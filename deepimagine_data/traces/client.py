@@ -1,9 +1,12 @@
-"""A small OpenAI-compatible chat client on ``requests``: retries, backoff with jitter, ``Retry-After``, token counts.
+"""A small OpenAI-compatible chat client on the package's HTTP helper (:mod:`deepimagine_data.http`): retries,
+backoff with jitter, ``Retry-After``, a time limit per request, token counts.
 
-Retried: connection errors, timeouts, a dropped connection, HTTP 429 and 5xx, and a 200 whose body is not a chat
-completion (a proxy's HTML page, truncated JSON). Not retried: any other 4xx — 401/403/404 raise
-:class:`FatalHTTPError` (every request would fail the same way, so the run stops), other 4xx (a prompt over the
-context length, say) raise :class:`TeacherHTTPError` for that request only.
+Retried: connection errors, timeouts (``timeout`` bounds each request in full, so a server that drips its answer
+fails too), a dropped connection, HTTP 429 and 5xx, and a 200 whose body is not a chat completion (a proxy's HTML
+page, truncated JSON). Not retried: any other 4xx — 401/403/404 raise :class:`FatalHTTPError` (every request would
+fail the same way, so the run stops), other 4xx (a prompt over the context length, say) raise
+:class:`TeacherHTTPError` for that request only. Every error message begins with what the last attempt got
+(``HTTP 500: ...``, ``malformed JSON (HTTP 200): ...``, ``timeout: ...``, ``connection error: ...``).
 
 >>> chat_url("http://127.0.0.1:8000"), chat_url("https://api.example.com/v1/")
 ('http://127.0.0.1:8000/v1/chat/completions', 'https://api.example.com/v1/chat/completions')
@@ -11,26 +14,31 @@ context length, say) raise :class:`TeacherHTTPError` for that request only.
 
 from __future__ import annotations
 
-import email.utils
-import json
 import random
 import threading
-import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import requests
 
+from .. import http
+
 FATAL_STATUSES = frozenset({401, 403, 404})
 MAX_RETRY_AFTER = 600.0  # a server asking for more than 10 minutes is down, not busy
+MAX_RESPONSE_BYTES = 64 << 20  # a chat completion is kilobytes; a server streaming more is not answering
 
 
 class TeacherHTTPError(RuntimeError):
-    """A request that failed for good: after the retries, or at once for a 4xx that retrying cannot fix."""
+    """A request that failed for good: after the retries, or at once for a 4xx that retrying cannot fix.
 
-    def __init__(self, message: str, status: int | None = None):
+    ``cause`` is the :mod:`~deepimagine_data.http` cause of the last attempt (``status``, ``json``, ``timeout``,
+    ...); the message begins with what it got.
+    """
+
+    def __init__(self, message: str, status: int | None = None, cause: str | None = None):
         super().__init__(message)
         self.status = status
+        self.cause = cause
 
 
 class FatalHTTPError(TeacherHTTPError):
@@ -65,43 +73,21 @@ def endpoint_host(endpoint: str) -> str:
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds (decimals accepted) or an HTTP date.
+    """Seconds to wait from a ``Retry-After`` header: delta-seconds (decimals accepted) or an HTTP date, at most
+    :data:`MAX_RETRY_AFTER`.
 
     >>> parse_retry_after("3"), parse_retry_after("0.25"), parse_retry_after("soon")
     (3.0, 0.25, None)
     >>> parse_retry_after("Thu, 01 Jan 1970 00:00:10 GMT", now=4.0)
     6.0
     """
-    if value is None or not value.strip():
-        return None
-    v = value.strip()
-    try:
-        secs = float(v)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(v)
-        except (TypeError, ValueError):
-            return None
-        secs = when.timestamp() - (time.time() if now is None else now)
-    if secs != secs:  # NaN
-        return None
-    return min(max(secs, 0.0), MAX_RETRY_AFTER)
+    secs = http.parse_retry_after(value, now)
+    return None if secs is None else min(secs, MAX_RETRY_AFTER)
 
 
 def error_message(resp: requests.Response) -> str:
     """The body's error message (OpenAI ``{"error": {"message": ...}}``, FastAPI ``detail``, or the raw text)."""
-    try:
-        body = resp.json()
-    except ValueError:
-        text = resp.text.strip()
-        return text[:300] if text else "(empty body)"
-    if isinstance(body, dict):
-        err = body.get("error", body.get("detail", body.get("message")))
-        if isinstance(err, dict):
-            err = err.get("message") or json.dumps(err)[:300]
-        if err is not None:
-            return str(err)[:300]
-    return json.dumps(body)[:300]
+    return http.error_detail(resp.content, resp.headers.get("Content-Type")) or "(empty body)"
 
 
 @dataclass
@@ -164,48 +150,44 @@ class ChatClient:
             self.stats.retries += int(retry)
             self.stats.by_status[key] = self.stats.by_status.get(key, 0) + 1
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return retry_after
-        # "Equal jitter": at least half the exponential step, so retries spread out but still back off.
-        step = min(self.backoff_max, self.backoff_base * (2**attempt))
+    def _jitter(self) -> float:
         with self._lock:
-            return step * (0.5 + 0.5 * self._rng.random())
+            return self._rng.random()
+
+    def _on_attempt(self, attempt: int, key: str) -> None:
+        self._count(key, attempt > 0)
 
     def _request(self, method: str, url: str, body: dict | None, validate, retry_malformed: bool = True) -> dict:
-        last = "no attempt made"
-        for attempt in range(self.max_retries + 1):
-            if self.stop.is_set():
-                raise TeacherHTTPError(f"{url}: stopped before the request was sent")
-            retry_after = None
-            try:
-                resp = self._session().request(
-                    method, url, json=body, headers=self._headers, timeout=self.timeout, stream=False
-                )
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as e:
-                self._count(type(e).__name__, attempt > 0)
-                last = f"{type(e).__name__}: {str(e)[:200]}"
-            else:
-                self._count(str(resp.status_code), attempt > 0)
-                if resp.status_code == 200:
-                    try:
-                        data = resp.json()
-                        validate(data)
-                        return data
-                    except (ValueError, KeyError, TypeError, IndexError) as e:
-                        last = f"HTTP 200 with a body that is not a valid response ({e}): {resp.text[:120]!r}"
-                        if not retry_malformed:
-                            raise TeacherHTTPError(f"{url}: {last}", 200) from None
-                elif resp.status_code == 429 or resp.status_code >= 500:
-                    retry_after = parse_retry_after(resp.headers.get("Retry-After"))
-                    last = f"HTTP {resp.status_code}: {error_message(resp)}"
-                else:
-                    msg = f"{url}: HTTP {resp.status_code}: {error_message(resp)}"
-                    cls = FatalHTTPError if resp.status_code in FATAL_STATUSES else TeacherHTTPError
-                    raise cls(msg, resp.status_code)
-            if attempt < self.max_retries and self.stop.wait(self._delay(attempt, retry_after)):
-                raise TeacherHTTPError(f"{url}: stopped while waiting to retry ({last})")
-        raise TeacherHTTPError(f"{url}: gave up after {self.max_retries + 1} attempts; last error: {last}")
+        # "Equal jitter" (at least half the exponential step), so retries spread out but still back off.
+        policy = http.Policy(
+            retries=self.max_retries,
+            backoff=self.backoff_base,
+            backoff_max=self.backoff_max,
+            retry_after_max=MAX_RETRY_AFTER,
+            timeout=self.timeout,
+            attempt_timeout=self.timeout,
+            max_bytes=MAX_RESPONSE_BYTES,
+            jitter=self._jitter,
+            timeout_name="--timeout",
+        )
+        try:
+            answer = http.fetch(
+                method,
+                url,
+                policy,
+                session=self._session(),
+                json_body=body,
+                headers=self._headers,
+                parse_json=True,
+                validate=validate,
+                retry_invalid=retry_malformed,
+                on_attempt=self._on_attempt,
+                stop=self.stop,  # a fatal error elsewhere (or Ctrl-C) cuts every backoff short
+            )
+        except http.FetchError as e:
+            cls = FatalHTTPError if e.cause == http.STATUS and e.status in FATAL_STATUSES else TeacherHTTPError
+            raise cls(str(e), e.status, e.cause) from None
+        return answer.data
 
     def chat(self, body: dict) -> dict:
         """One chat completion (the parsed JSON body); ``choices[0].message`` is checked to exist."""

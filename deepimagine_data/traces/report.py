@@ -2,15 +2,18 @@
 
 >>> from .generate import Tally
 >>> print(format_summary(Tally()).splitlines()[0])
-config  split  pairs  kept  not kept  http failed  samples  rejected  kept %
+config  split  pairs  kept  not kept  request failed  samples  rejected  kept %
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..http import cause_label
 from . import verify
-from .generate import CONFIG, DATASET, Sampling, Tally
+from .generate import CONFIG, DATASET, PairResult, Sampling, Tally
 from .prompt import TEMPLATE_VERSION, templates
 
 _SPLIT_ORDER = {"train": 0, "validation": 1, "test": 2}
@@ -25,6 +28,38 @@ class Provenance:
     model_revision: str | None = None  # --model-revision; else the revisions the cache recorded
     price_in: float | None = None
     price_out: float | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Pairs whose last request failed with one cause (``HTTP 500``, ``malformed JSON (HTTP 200)``, ``timeout``,
+    ...), and the first such message."""
+
+    cause: str
+    pairs: int
+    example: str
+
+
+def request_failures(results: Sequence[PairResult]) -> list[Failure]:
+    """The pairs that stopped on a failed request, by what the last attempt got, most frequent first.
+
+    >>> request_failures([])
+    []
+    """
+    counts: Counter = Counter()
+    examples: dict[str, str] = {}
+    for r in results:
+        if r.http_failed:
+            error = r.samples[-1].error
+            cause = cause_label(error) or "request failed"
+            counts[cause] += 1
+            examples.setdefault(cause, error)
+    return [Failure(c, n, examples[c]) for c, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def failure_counts(failures: Sequence[Failure]) -> str:
+    """``"HTTP 500 3, timeout 1"``: the causes in one line."""
+    return ", ".join(f"{f.cause} {f.pairs:,}" for f in failures)
 
 
 def _table(header: list[str], rows: list[list[str]], right: set[int]) -> str:
@@ -63,17 +98,30 @@ def _count_rows(t: Tally) -> list[list[str]]:
     return rows
 
 
-def format_summary(t: Tally, *, price_in: float | None = None, price_out: float | None = None) -> str:
-    """Plain-text tables: pairs and samples per config and split, then rejected samples by reason."""
-    header = ["config", "split", "pairs", "kept", "not kept", "http failed", "samples", "rejected", "kept %"]
+def format_summary(
+    t: Tally,
+    *,
+    price_in: float | None = None,
+    price_out: float | None = None,
+    failures: Sequence[Failure] | None = None,
+) -> str:
+    """Plain-text tables: pairs and samples per config and split, rejected samples by reason, and with
+    ``failures`` (:func:`request_failures`) the failed requests by what their last attempt got."""
+    header = ["config", "split", "pairs", "kept", "not kept", "request failed", "samples", "rejected", "kept %"]
     out = [_table(header, _count_rows(t), set(range(2, 9)))]
     out.append("")
     order = list(dict.fromkeys([*verify.REASONS, *sorted(t.reasons)]))
+    if failures is not None:  # shown by cause below, in full: a cut example hid the cause ("...: gave up")
+        order.remove(verify.HTTP_ERROR)
     rows = [[r, f"{t.reasons[r]:,}", t.examples.get(r, "")[:90]] for r in order if t.reasons[r]]
     if rows:
         out.append(_table(["rejected because", "samples", "example"], rows, {1}))
     else:
         out.append("rejected samples: none")
+    if failures:
+        out.append("")
+        rows = [[f.cause, f"{f.pairs:,}", f.example] for f in failures]
+        out.append(_table(["request failed (last attempt got)", "pairs", "example"], rows, {1}))
     cost = t.cost(price_in, price_out)
     out.append("")
     out.append(
@@ -83,8 +131,9 @@ def format_summary(t: Tally, *, price_in: float | None = None, price_out: float 
     return "\n".join(out)
 
 
-def card_section(t: Tally, prov: Provenance, splits: dict[str, int]) -> str:
-    """The ``## traces`` section of the pairs card: provenance, counts, rejections by reason, tokens and cost."""
+def card_section(t: Tally, prov: Provenance, splits: dict[str, int], failures: Sequence[Failure] | None = None) -> str:
+    """The ``## traces`` section of the pairs card: provenance, counts, rejections by reason (and the causes of
+    ``failures``, when a run wrote with failed requests), tokens and cost."""
     s = prov.sampling
     _, _, sha = templates(TEMPLATE_VERSION)
     configs = sorted({cfg for cfg, _ in t.pairs})
@@ -133,6 +182,9 @@ def card_section(t: Tally, prov: Provenance, splits: dict[str, int]) -> str:
     lines += ["", "| rejected because | samples |", "|---|---:|"]
     for reason in verify.REASONS:
         lines.append(f"| {reason} | {t.reasons[reason]:,} |")
+    if failures:
+        lines += ["", f"Pairs whose requests failed (`{verify.HTTP_ERROR}`), by what the last attempt got: "
+                  f"{failure_counts(failures)}."]  # fmt: skip
     lines += [
         "",
         "Columns: the pair's `prompt`, `options`, `answer_index` and label source values (`significance`, "
