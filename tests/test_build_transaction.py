@@ -11,11 +11,12 @@ import subprocess
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from local_http import serve
 
 from deepimagine_data.cli import main
 from deepimagine_data.hub import BuildError, BuildTransaction, folder_fingerprint, write_hub_dataset
@@ -139,15 +140,8 @@ class _Refuses(BaseHTTPRequestHandler):
 
 @contextlib.contextmanager
 def _refusing_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Refuses)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve(_Refuses) as url:
+        yield url + "/"
 
 
 def _closed_port() -> int:

@@ -14,11 +14,12 @@ import tarfile
 import threading
 import time
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import local_http
 import pytest
 
 from deepimagine_data.sources import ctgov_download
@@ -163,18 +164,8 @@ def serve(state: FakeApi):
         def log_message(self, *args: Any) -> None:  # keep pytest output clean
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    state.root = f"http://127.0.0.1:{server.server_address[1]}"
-    # A short poll interval keeps shutdown() (once per test) from costing the default half second.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
+    with local_http.serve(Handler) as state.root:
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 @pytest.fixture()

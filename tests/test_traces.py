@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from local_http import serve
 from openai_server import DROP, ModelServer, ScriptedServer, chat_response
 
 from deepimagine_data.cli import main
@@ -458,9 +459,8 @@ def test_failed_requests_say_what_the_last_attempt_got(pair_tables, tmp_path, ca
 
 
 def test_a_dripping_teacher_times_out_at_the_request_limit(pair_tables, tmp_path, capsys):
-    import threading
     import time
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
 
     class Drip(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -487,16 +487,10 @@ def test_a_dripping_teacher_times_out_at_the_request_limit(pair_tables, tmp_path
                 pass
 
     make_hub(tmp_path / "hub", pair_tables)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Drip)
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    try:
+    with serve(Drip) as url:
         t0 = time.monotonic()
-        url = f"http://127.0.0.1:{httpd.server_address[1]}"
         rc = _traces(url, tmp_path / "hub", tmp_path / "c", "--limit", "1", "--max-retries", "0", "--timeout", "1")
         took = time.monotonic() - t0
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
     out, err = capsys.readouterr()
     assert rc == 1 and took < 5, took  # 1 s for the request, plus the CLI's own work
     assert re.search(

@@ -37,44 +37,13 @@ def _csv(values: list[str] | None, default: list[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def attempt_log(results) -> list[dict]:
-    """Every attempt, in pair order then try order: the samples (:func:`~.generate.attempt_rows`) and, for a pair
-    whose request failed, that failure (``reason`` http_error, ``text`` null, ``error`` the message and ``cause``
-    what the last attempt got)."""
-    from ..http import cause_label
-    from .generate import attempt_rows
-
-    rows: list[dict] = []
-    for r in results:
-        rows += attempt_rows([r])
-        if r.http_failed:
-            t, s = r.task, r.samples[-1]
-            rows.append(
-                {
-                    "pair_id": t.pair_id,
-                    "config": t.config,
-                    "split": t.split,
-                    "changed_factors": list(t.changed_factors),
-                    "try_index": s.try_index,
-                    "reason": s.reason,
-                    "kept": False,
-                    "text": None,
-                    "options": list(t.row["options"]),
-                    "answer_index": t.answer_index,
-                    "cause": cause_label(s.error),
-                    "error": s.error,
-                }
-            )
-    return rows
-
-
 def cmd_traces(args: argparse.Namespace) -> int:
     """Run the traces subcommand; returns the exit status."""
     from ..errors import RecordError
     from ..hub import add_config
     from .cache import ResponseCache, default_cache_dir
     from .client import ChatClient, FatalHTTPError, endpoint_host
-    from .generate import Generator, Sampling, build_tables, dataset_folder, read_pairs, tally
+    from .generate import Generator, Sampling, attempt_rows, build_tables, dataset_folder, read_pairs, tally
     from .report import Provenance, card_section, failure_counts, format_summary, request_failures
 
     if args.tries < 1 or args.concurrency < 1 or args.max_tokens < 1 or args.max_retries < 0:
@@ -134,7 +103,7 @@ def cmd_traces(args: argparse.Namespace) -> int:
 
         from ..fsutil import atomic_write_bytes
 
-        rows = attempt_log(results)
+        rows = attempt_rows(results)
         atomic_write_bytes(args.attempts, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode())
         print(
             f"attempts ({len(rows) - failed:,} samples, kept or not"

@@ -346,29 +346,34 @@ def content_of(record: dict) -> str:
 
 
 def attempt_rows(results: Sequence[PairResult]) -> list[dict]:
-    """One row per sample sent (kept or rejected, cached or fresh), in pair order then try order: what
-    ``deepimagine analyze traces`` reads to measure how accuracy goes with the factors a teacher invokes (the kept
-    traces alone are all correct by construction). HTTP failures have no text and are left out."""
+    """One row per attempt, in pair order then try order: every sample sent (kept or rejected, cached or fresh),
+    what ``deepimagine analyze traces`` reads to measure how accuracy goes with the factors a teacher invokes (the
+    kept traces alone are all correct by construction); and, for a pair whose request failed, that failure
+    (``reason`` http_error, ``text`` null, ``cause`` what the last attempt got and ``error`` the message), which
+    the analysis skips."""
+    from ..http import cause_label
+
+    def row(t, s, kept: bool, text: str | None) -> dict:
+        return {
+            "pair_id": t.pair_id,
+            "config": t.config,
+            "split": t.split,
+            "changed_factors": list(t.changed_factors),
+            "try_index": s.try_index,
+            "reason": s.reason,
+            "kept": kept,
+            "text": text,
+            "options": list(t.row["options"]),
+            "answer_index": t.answer_index,
+        }
+
     rows = []
     for r in results:
         t = r.task
-        for s in r.samples:
-            if s.record is None:
-                continue
-            rows.append(
-                {
-                    "pair_id": t.pair_id,
-                    "config": t.config,
-                    "split": t.split,
-                    "changed_factors": list(t.changed_factors),
-                    "try_index": s.try_index,
-                    "reason": s.reason,
-                    "kept": s.verdict.keep,
-                    "text": content_of(s.record),
-                    "options": list(t.row["options"]),
-                    "answer_index": t.answer_index,
-                }
-            )
+        rows += [row(t, s, s.verdict.keep, content_of(s.record)) for s in r.samples if s.record is not None]
+        if r.http_failed:
+            s = r.samples[-1]
+            rows.append(row(t, s, False, None) | {"cause": cause_label(s.error), "error": s.error})
     return rows
 
 
