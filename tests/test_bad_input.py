@@ -390,13 +390,13 @@ def test_failed_write_keeps_previous_tables(tmp_path, json_dir, good_tables, mon
     real = tbl.write_parquet
     calls = []
 
-    def failing(table, path):
+    def failing(table, path, *level):
         calls.append(Path(path).name)
         if len(calls) == 4:
             # leave a half-written file behind, as a crash would
             Path(path).write_bytes(b"PAR1 truncated")
             raise OSError("disk full (injected)")
-        real(table, path)
+        real(table, path, *level)
 
     monkeypatch.setattr(tbl, "write_parquet", failing)
     with pytest.raises(OSError, match="injected"):

@@ -468,12 +468,12 @@ else:
     write = tbl.write_parquet
     written = []
 
-    def killed_mid_write(table, path):
+    def killed_mid_write(table, path, *level):
         written.append(path)
         if len(written) == 4:
             Path(path).write_bytes(b"PAR1 half a file")
             os.kill(os.getpid(), signal.SIGKILL)
-        write(table, path)
+        write(table, path, *level)
 
     tbl.write_parquet = killed_mid_write
 tbl.write_tables(tables, out)
