@@ -265,15 +265,17 @@ def read_config(folder: str | os.PathLike, config: str, split: str = "train") ->
     return pa.concat_tables([pq.read_table(f) for f in files])
 
 
+def _hard_link(src: str, dst: str) -> str:
+    try:
+        os.link(src, dst)
+        return dst
+    except OSError:  # another filesystem below the folder, or links not allowed: a copy
+        return shutil.copy2(src, dst)
+
+
 def _link_or_copy(src: str, dst: str) -> str:
     """Hard-link parquet shards (never rewritten in place, only replaced), copy everything else."""
-    if src.endswith(".parquet"):
-        try:
-            os.link(src, dst)
-            return dst
-        except OSError:
-            pass  # another filesystem, or links not allowed: fall back to a copy
-    return shutil.copy2(src, dst)
+    return _hard_link(src, dst) if src.endswith(".parquet") else shutil.copy2(src, dst)
 
 
 def _split_card(text: str) -> tuple[dict, str]:
@@ -371,14 +373,6 @@ def _add_config(final: Path, config: str, splits: dict[str, pa.Table], section: 
         return final
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _hard_link(src: str, dst: str) -> str:
-    try:
-        os.link(src, dst)
-        return dst
-    except OSError:  # another filesystem below the folder, or links not allowed: a copy
-        return shutil.copy2(src, dst)
 
 
 def _link_entry(src: Path, dst: Path) -> None:

@@ -39,10 +39,6 @@ KEEP_REMOTE = frozenset({".gitattributes"})
 # Not dataset content: git metadata and the hub client's own download/upload bookkeeping (.cache/huggingface).
 SKIP_DIRS = frozenset({".git", ".cache"})
 
-# hub.write_hub_dataset writes beside the final folder under these prefixes and renames into place; one left over means
-# a build is still running or was killed, and the folder may not be the one the user meant to publish.
-STRAY_PREFIXES = (".tmp-", ".old-")
-
 _REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 # PEP 440 (1.0, 0.1.0rc1, 1.0.post2, 2.0.dev3) and semver (1.0.0, v1.0.0-rc.1, 1.0.0+build.5), optional leading "v".
@@ -136,6 +132,10 @@ def check_repo_id(repo_id: str) -> None:
 
 
 def _check_no_strays(folder: Path) -> None:
+    # what a writer leaves beside a final folder while it works; one left over means a build is still running or
+    # was killed, and the folder may not be the one the user meant to publish
+    from .hub import STRAY_PREFIXES
+
     siblings = sorted(
         p.name
         for p in folder.parent.iterdir()

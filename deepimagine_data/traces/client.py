@@ -72,24 +72,6 @@ def endpoint_host(endpoint: str) -> str:
     return urlsplit(base_url(endpoint)).netloc.rsplit("@", 1)[-1]
 
 
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header: delta-seconds (decimals accepted) or an HTTP date, at most
-    :data:`MAX_RETRY_AFTER`.
-
-    >>> parse_retry_after("3"), parse_retry_after("0.25"), parse_retry_after("soon")
-    (3.0, 0.25, None)
-    >>> parse_retry_after("Thu, 01 Jan 1970 00:00:10 GMT", now=4.0)
-    6.0
-    """
-    secs = http.parse_retry_after(value, now)
-    return None if secs is None else min(secs, MAX_RETRY_AFTER)
-
-
-def error_message(resp: requests.Response) -> str:
-    """The body's error message (OpenAI ``{"error": {"message": ...}}``, FastAPI ``detail``, or the raw text)."""
-    return http.error_detail(resp.content, resp.headers.get("Content-Type")) or "(empty body)"
-
-
 @dataclass
 class ClientStats:
     """What this process sent (not what came from the cache)."""
