@@ -27,11 +27,12 @@ import math
 import os
 import re
 from functools import lru_cache
-from pathlib import Path
 from string import Template
 
 import numpy as np
 
+from deepimagine_data.hub import dataset_folder, read_split
+from deepimagine_data.pairs.kinds import STRICT
 from deepimagine_data.scoring.decision import CLIP, parse_decision
 from deepimagine_data.scoring.metrics import (
     BOOTSTRAP_RESAMPLES,
@@ -42,7 +43,7 @@ from deepimagine_data.scoring.metrics import (
 )
 
 ENV_HUB = "DEEPIMAGINE_HUB_DIR"
-PAIR_CONFIGS = ("strict_arm", "strict_dose", "strict_outcome")
+PAIR_CONFIGS = STRICT  # the held-out strict pairs: every strict kind of the pair-kind registry
 
 # The wording of deepimagine_data/templates/bench-v1/prompt.txt, less what CT Open's records do not hold
 # (phase, conditions), plus what they do (interventions, the endpoint's description).
@@ -195,25 +196,6 @@ def _cached_ctopen(edition: str, source: str | None) -> list[dict]:
         ) from e
 
 
-def _dataset_dir(hub: str, name: str) -> Path:
-    p = Path(hub).expanduser()
-    if (p / "deepimagine" / name).is_dir():
-        return p / "deepimagine" / name
-    if p.name == name and p.is_dir():
-        return p
-    raise FileNotFoundError(f"{p}: no deepimagine/{name} under this folder (run `deepimagine build --out {p}`)")
-
-
-def _read_split(folder: Path, config: str, columns: list[str]):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    files = sorted((folder / config).glob("test-*.parquet"))
-    if not files:
-        raise FileNotFoundError(f"{folder}: no test split of config {config!r} (run `deepimagine build`)")
-    return pa.concat_tables([pq.read_table(f, columns=columns) for f in files])
-
-
 @lru_cache(maxsize=4)
 def bench_docs(hub: str | None) -> list[dict]:
     from deepimagine_data.scoring.questions import bench_questions
@@ -226,8 +208,8 @@ def bench_docs(hub: str | None) -> list[dict]:
         table = tables["questions"]["test"].select(cols)
         questions = bench_questions(None)  # the same build, from the pipeline's caches
     else:
-        folder = _dataset_dir(hub, "bench")
-        table = _read_split(folder, "questions", cols)
+        folder = dataset_folder(hub, "bench")
+        table = read_split(folder, "questions", "test", cols)
         questions = bench_questions(folder)
     rows = {r["question_id"]: r for r in table.to_pylist()}
     docs = []
@@ -275,8 +257,8 @@ def _pair_docs(hub: str | None) -> list[dict]:
         tables, _ = pairs.build_tables(replace(pipeline.default_options(), approx=None))
         splits = {c: tables[c]["test"].select(cols) for c in PAIR_CONFIGS}
     else:
-        folder = _dataset_dir(hub, "pairs")
-        splits = {c: _read_split(folder, c, cols) for c in PAIR_CONFIGS}
+        folder = dataset_folder(hub, "pairs")
+        splits = {c: read_split(folder, c, "test", cols) for c in PAIR_CONFIGS}
     docs = []
     for config, table in splits.items():
         for r in table.to_pylist():

@@ -25,7 +25,11 @@ from datasets import DatasetDict, Features
 from deepimagine_data import __version__
 from deepimagine_data.builder_kit import (
     CITATION,
+    PAPER_URL,
     card_template,
+    deepimagine_meta,
+    in_order,
+    lead_columns,
     size_categories,
     to_dataset_dict,
     write_corpus,
@@ -39,13 +43,16 @@ _DESCRIPTION = (
     "posted analyses of real trials, split by results-first-posted date."
 )
 _CITATION = CITATION
-_LICENSE = "other"
+_LICENSE = "per source, in the `license` column; the card's `license` is computed from the sources of its rows"
 _HOMEPAGE = "https://clinicaltrials.gov"
 SOURCE_VERSION = "embedded-snapshot-1"
 VERSION = "0.3.0"
 CONFIGS = ["questions"]
 SPLITS = ["train", "validation", "test"]
-FEATURES: dict[str, Features] = {"questions": Features.from_arrow_schema(QUESTIONS)}
+# The published column order: what people use first (ids, the question), then the rest as declared.
+FIRST_COLUMNS = ["question_id", "trial_id", "category", "prompt", "options", "answer_index", "answer"]
+SCHEMAS = {"questions": lead_columns(QUESTIONS, FIRST_COLUMNS)}
+FEATURES: dict[str, Features] = {k: Features.from_arrow_schema(s) for k, s in SCHEMAS.items()}
 ID_COLUMNS = {"questions": "question_id"}
 
 
@@ -78,6 +85,7 @@ def build_tables(
         capped,
     )
     pipeline.add_split_steps(funnel, split, removed)
+    split = {cfg: {s: in_order(t, SCHEMAS[cfg]) for s, t in by.items()} for cfg, by in split.items()}
     return split, {
         "max_per_trial": opts.bench_max_per_trial,
         "sources": ctx.assembled().sources,
@@ -198,6 +206,47 @@ def contamination(test: pa.Table, info: dict) -> str:
     )
 
 
+def _limitations(tables: dict[str, dict[str, pa.Table]], info: dict) -> str:
+    """Bias, risks and limitations, each figure read from this build's rows."""
+    from deepimagine_data.cards.common import oncology_share
+
+    from deepimagine_data.scoring.metrics import MIN_CATEGORY_QUESTIONS
+
+    test = tables["questions"]["test"]
+    lines = [x for x in [oncology_share({"questions": {"test": test}}, info, "test questions")] if x]
+    shares = category_shares(test)
+    small = [f"{c} {v['questions']:,}" for c, v in shares.items() if v["questions"] < MIN_CATEGORY_QUESTIONS]
+    n_trials = pc.count_distinct(test.column("trial_id")).as_py() if test.num_rows else 0
+    lines.append(
+        f"- **A small test set.** {test.num_rows:,} questions from {n_trials:,} trials; questions of one trial "
+        "are not independent, so the scorer's intervals resample trials"
+        + (
+            f". Categories under {MIN_CATEGORY_QUESTIONS} questions ({', '.join(small)}) are reported but left out "
+            "of overall."
+            if small
+            else "."
+        )
+    )
+    explicit = shares["2-way explicit"]
+    if explicit["questions"]:
+        not_achieved = explicit["answers"][1] / explicit["questions"]
+        lines.append(
+            f'- **"Has not achieved" is the common answer.** {not_achieved:.0%} of the test\'s 2-way explicit '
+            "questions: AACT posts no per-arm values, so a significant result is asked only where a posted text "
+            'gives its direction, and the others drop out (see Beside CT Open). A model that always answers "not '
+            'achieved" scores that share in accuracy; balanced accuracy, the headline metric, does not reward it.'
+        )
+    lines += [
+        "- **Labels from registry postings.** The answer is what the sponsor posted, read by the label rules "
+        "above; a posting can be wrong, and a rule can misread it (every value used is in the row to check). A "
+        "publication may report another analysis of the same endpoint.",
+        "- **Selected by what was posted.** Only comparisons whose answer the record gives are asked: trials "
+        "that post analyses with p-values or margins, and arms of known type, are over-represented (the funnel "
+        "above counts the rest).",
+    ]
+    return "\n".join(lines)
+
+
 def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint: str) -> tuple[str, dict]:
     from deepimagine_data.cards.common import split_corpus_fields
 
@@ -224,24 +273,38 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
                 or "-"
             )
             rows.append(f"| {split} | {cat} | {s.num_rows:,} | {n_trials:,} | {bal} |")
+    from deepimagine_data.cards.common import OUT_OF_SCOPE, PERSONAL_INFO, columns_table, corpus_license, example_block
+
+    lic_meta, lic_section = corpus_license(tables, info, "questions")
+    structure = [example_block(info.get("example"))]
+    structure.append(f"### Columns\n\n{columns_table('questions', SCHEMAS['questions'])}")
     body = card_template("bench").substitute(
         **split_corpus_fields(tables, info),
         version=VERSION,
+        paper=PAPER_URL,
         count_rows="\n".join(rows),
         ctopen_rows=ctopen_comparison(tables["questions"]["test"]),
         contamination=contamination(tables["questions"]["test"], info),
         scoring=scoring_rule(),
+        structure="\n\n".join(structure),
+        out_of_scope=OUT_OF_SCOPE,
+        personal=PERSONAL_INFO,
+        limitations=_limitations(tables, info),
+        license=lic_section,
         citation=_CITATION,
         package_version=__version__,
         fingerprint=fingerprint,
     )
     meta = {
-        "license": _LICENSE,
+        **lic_meta,
         "pretty_name": "DeepImagine trial-outcome benchmark",
         "language": ["en"],
         "task_categories": ["question-answering", "text-classification"],
-        "tags": ["clinical-trials", "benchmark", "ct-open", "medical"],
+        "task_ids": ["multiple-choice-qa"],
+        "source_datasets": ["extended|deepimagine/trials"],
+        "tags": ["clinical-trials", "benchmark", "ct-open", "medical", "arxiv:2604.23054"],
         "size_categories": size_categories(tables),
+        "deepimagine": deepimagine_meta(VERSION, fingerprint),
     }
     return body, meta
 
@@ -249,4 +312,4 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
 def write(out_root: str | os.PathLike, options: BuildOptions | None = None, ctx: BuildContext | None = None):
     """Write ``out_root/deepimagine/bench`` (parquet per split + README card)."""
     tables, info = build_tables(options, ctx)
-    return write_corpus(out_root, _NAME, tables, info, render_card, "questions"), tables, info
+    return write_corpus(out_root, _NAME, tables, info, render_card, "questions", "test"), tables, info

@@ -26,12 +26,17 @@ from datasets import DatasetDict, Features
 from deepimagine_data import __version__
 from deepimagine_data.builder_kit import (
     CITATION,
+    PAPER_URL,
     card_template,
+    deepimagine_meta,
+    in_order,
+    lead_columns,
     size_categories,
     to_dataset_dict,
     write_corpus,
 )
 from deepimagine_data.pairs.approx import APPROX, PATHWAYS
+from deepimagine_data.pairs.kinds import MEANING
 from deepimagine_data.pairs.strict import KINDS, PAIRS
 from deepimagine_data.pipeline import BuildContext, BuildOptions, default_options
 from deepimagine_data.tables import unpacked
@@ -43,30 +48,23 @@ _DESCRIPTION = (
     "differ named), labelled from the posted analysis or the per-arm values, with prompt/completion text."
 )
 _CITATION = CITATION
-_LICENSE = "other"  # per-source licenses in the `license` column and the card
+_LICENSE = "per source, in the `license` column; the card's `license` is computed from the sources of its rows"
 _HOMEPAGE = "https://clinicaltrials.gov"
 SOURCE_VERSION = "embedded-snapshot-1"
 VERSION = "0.3.0"
 APPROX_CONFIGS = ["approx", "pathways"]
 CONFIGS = [*KINDS, *APPROX_CONFIGS]
 SPLITS = ["train", "validation", "test"]
-FEATURES: dict[str, Features] = {
-    **{k: Features.from_arrow_schema(PAIRS) for k in KINDS},
-    "approx": Features.from_arrow_schema(APPROX),
-    "pathways": Features.from_arrow_schema(PATHWAYS),
+# The published column order: what people use first (ids, the question and its text), then the rest as declared.
+FIRST_COLUMNS = ["pair_id", "pathway_id", "kind", "trial_id", "prompt", "options", "answer_index", "completion",
+                 "messages"]  # fmt: skip
+SCHEMAS = {
+    **{k: lead_columns(PAIRS, FIRST_COLUMNS) for k in KINDS},
+    "approx": lead_columns(APPROX, FIRST_COLUMNS),
+    "pathways": lead_columns(PATHWAYS, FIRST_COLUMNS),
 }
+FEATURES: dict[str, Features] = {k: Features.from_arrow_schema(s) for k, s in SCHEMAS.items()}
 ID_COLUMNS = {**{k: "pair_id" for k in KINDS}, "approx": "pair_id", "pathways": "pathway_id"}
-
-_MEANING = {
-    "strict_arm": "two protocol arms of one trial on one outcome (two doses of one intervention are in "
-    "`strict_dose` only; subgroups, time points and groups that map to no protocol arm are left out)",
-    "strict_dose": "two doses of one intervention in one trial, one outcome: two protocol arms, or two dose cohorts "
-    "of one protocol arm (a dose-escalation trial reporting each dose level; `group_relation` `same_arm`)",
-    "strict_outcome": "the same two arms of one trial on two outcome measures",
-    "approx": "a target comparison and an anchor comparison (result known) from an earlier, similar trial of the "
-    "same split, with the factors that differ (`changed_factors`, `unknown_factors`)",
-    "pathways": "one anchor -> target walk: the changed factors as ordered single-factor steps, each step a prompt",
-}
 
 
 def build_tables(
@@ -104,6 +102,7 @@ def build_tables(
     pipeline.add_split_steps(funnel, split, removed)
     info = {"reports": ctx.reports, "assignment": assignment, "decontamination": deco, "removed": removed}
     info["sources"] = ctx.assembled().sources
+    split = {cfg: {s: in_order(t, SCHEMAS[cfg]) for s, t in by.items()} for cfg, by in split.items()}
     if not packed:
         split = {cfg: {s: unpacked(t) for s, t in by.items()} for cfg, by in split.items()}
     return split, {**info, "approx": approx, "funnel": funnel}
@@ -149,24 +148,36 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
             qt = pc.value_counts(t.column("question_type")).to_pylist() if t.num_rows else []
             qts = ", ".join(f"{d['values']} {d['counts']:,}" for d in sorted(qt, key=lambda d: d["values"])) or "-"
             rows.append(f"| `{cfg}` | {split} | {t.num_rows:,} | {n_trials:,} | {per_arm:,} | {bal} | {qts} |")
+    from deepimagine_data.cards.common import OUT_OF_SCOPE, PERSONAL_INFO, corpus_license
+
+    lic_meta, lic_section = corpus_license(tables, info, "rows")
     body = card_template("pairs").substitute(
         **split_corpus_fields(tables, info),
         version=VERSION,
-        meaning_rows="\n".join(f"| `{k}` | {v} |" for k, v in _MEANING.items() if k in tables),
+        paper=PAPER_URL,
+        meaning_rows="\n".join(f"| `{k}` | {v} |" for k, v in MEANING.items() if k in tables),
         approx_section=_approx_section(tables, info.get("approx")),
         targets_section=targets_section(tables),
         count_rows="\n".join(rows),
+        structure=_structure(tables, info),
+        out_of_scope=OUT_OF_SCOPE,
+        personal=PERSONAL_INFO,
+        limitations=_limitations(tables, info),
+        license=lic_section,
         citation=_CITATION,
         package_version=__version__,
         fingerprint=fingerprint,
     )
     meta = {
-        "license": _LICENSE,
+        **lic_meta,
         "pretty_name": "DeepImagine counterfactual pairs",
         "language": ["en"],
-        "task_categories": ["text-generation"],
-        "tags": ["clinical-trials", "counterfactual", "trl", "medical"],
+        "task_categories": ["text-generation", "question-answering", "text-classification"],
+        "task_ids": ["multiple-choice-qa"],
+        "source_datasets": ["extended|deepimagine/trials"],
+        "tags": ["clinical-trials", "counterfactual", "trl", "medical", "arxiv:2604.23054"],
         "size_categories": size_categories(tables),
+        "deepimagine": deepimagine_meta(VERSION, fingerprint),
     }
     return body, meta
 
@@ -204,6 +215,67 @@ def targets_section(tables: dict[str, dict[str, pa.Table]]) -> str:
         "",
         "The default `smooth:0.2` keeps a model that is right 60-70% of the time near a uniform guess on 2-way "
         "questions and far from one-hot's ~10; GRPO's `--reward brier` is the calibration-sensitive reward.",
+    ]
+    return "\n".join(lines)
+
+
+def _structure(tables: dict[str, dict[str, pa.Table]], info: dict) -> str:
+    """Dataset Structure: the example row, then every column: the strict configs' schema in full, and what
+    ``approx`` and ``pathways`` add to it."""
+    from deepimagine_data.cards.common import columns_table, example_block
+
+    strict = SCHEMAS[KINDS[0]]
+    parts = [example_block(info.get("example"))]
+    parts.append(
+        f"### Columns of `{'`, `'.join(KINDS)}` (one schema)\n\nFields a kind does not use are null (the "
+        f"`anchor_*` columns are `strict_outcome`'s).\n\n{columns_table('pairs', strict)}"
+    )
+    for cfg in APPROX_CONFIGS:
+        if cfg not in tables:
+            continue
+        extra = [n for n in SCHEMAS[cfg].names if n not in strict.names]
+        gone = [n for n in strict.names if n not in SCHEMAS[cfg].names]
+        lacks = f" It has no `{'`, `'.join(gone)}`." if gone else ""
+        parts.append(
+            f"### `{cfg}` adds\n\nEvery column above describes the target comparison; `anchor_*` columns the "
+            f"anchor from an earlier trial.{lacks}\n\n{columns_table(cfg, SCHEMAS[cfg], extra)}"
+        )
+    return "\n\n".join(parts)
+
+
+def _limitations(tables: dict[str, dict[str, pa.Table]], info: dict) -> str:
+    """Bias, risks and limitations, each figure read from this build's rows."""
+    from deepimagine_data.cards.common import oncology_share, small_splits
+
+    lines = [x for x in [oncology_share(tables, info, "rows")] if x]
+    strict = [t for cfg in KINDS if cfg in tables for t in tables[cfg].values()]
+    n = sum(t.num_rows for t in strict)
+    per_arm = sum(pc.sum(pc.is_valid(t.column("a_value"))).as_py() or 0 for t in strict if t.num_rows)
+    lines.append(
+        f"- **Few per-arm values.** {per_arm:,} of {n:,} strict pairs ({per_arm / max(n, 1):.0%}) carry per-arm "
+        "values; AACT posts none, so most labels come from the posted analysis alone (p-value, estimate, CI) "
+        "and the direction of a result is often `unknown`."
+    )
+    small = small_splits({c: tables[c] for c in CONFIGS if c in tables})
+    if small:
+        lines.append(
+            "- **Small evaluation splits.** " + ", ".join(small) + " rows: a figure on so few rows (often from a "
+            "handful of trials) has a wide interval; report it with the number of rows and trials, or pool splits."
+        )
+    arm_train = tables.get("strict_arm", {}).get("train")
+    if arm_train is not None and arm_train.num_rows:
+        ns = pc.sum(pc.equal(arm_train.column("significance"), "not_significant")).as_py() or 0
+        lines.append(
+            f"- **Unbalanced answers.** {ns / arm_train.num_rows:.0%} of `strict_arm` train rows are not "
+            "significant; a constant guess scores that share, so read accuracy beside balanced accuracy."
+        )
+    lines += [
+        "- **Selected by what was posted.** Only comparisons whose answer the record gives are kept (the funnel "
+        "above counts the rest): trials that post analyses, margins and arm types are over-represented, and "
+        "labels follow rules over posted text that can misread it (every value used is in the row to check).",
+        "- **Template text, not expert reasoning.** `completion` is built from the prompt's facts by a template; "
+        "approximate anchors come from text similarity and rule-based factor comparisons, not from a clinician's "
+        "judgement of which trials are comparable.",
     ]
     return "\n".join(lines)
 

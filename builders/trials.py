@@ -21,7 +21,9 @@ from datasets import DatasetDict, Features
 from deepimagine_data import __version__
 from deepimagine_data.builder_kit import (
     CITATION,
+    PAPER_URL,
     card_template,
+    deepimagine_meta,
     size_categories,
     to_dataset_dict,
     write_corpus,
@@ -35,7 +37,8 @@ _DESCRIPTION = (
     "outcomes, measurements, analyses."
 )
 _CITATION = CITATION
-_LICENSE = "other"  # per-source licenses (GPL-3.0-or-later, Apache-2.0, MIT, ClinicalTrials.gov terms): see card
+# per source; the card's `license` is computed from the sources a build read (cards.common.license_meta)
+_LICENSE = "per source: GPL-3.0, MIT, Apache-2.0 with the embedded data; ClinicalTrials.gov records are public domain"
 _HOMEPAGE = "https://clinicaltrials.gov"
 SOURCE_VERSION = "embedded-snapshot-1"
 VERSION = "0.1.0"
@@ -114,7 +117,64 @@ def _absent(tables: dict[str, dict[str, pa.Table]]) -> str:
     return "; ".join(lines) if lines else "every source of this build states them"
 
 
+def _limitations(tables: dict[str, dict[str, pa.Table]], info: dict) -> str:
+    """Bias, risks and limitations, each figure read from this build's rows."""
+    trials = tables["trials"]["train"]
+    n = trials.num_rows
+    by_source = _by_source(trials)
+    lines = []
+    onc = [s for s in info["sources"] if "aact_oncology" in s.version]
+    if onc:
+        k = sum(by_source.get(s.source, 0) for s in onc)
+        lines.append(
+            f"- **Oncology-heavy.** {k:,} of {n:,} trials ({k / max(n, 1):.0%}) come from the embedded AACT snapshot, "
+            "which holds only oncology studies (conditions matching oncology, malignant neoplasm or cancer) with "
+            "posted results up to its 2023 extraction; other areas come only from the curated sources. A model or "
+            "statistic fitted here describes oncology trials registered on ClinicalTrials.gov, not trials at large."
+        )
+    with_values = set(pc.unique(tables["measurements"]["train"].column("trial_id")).to_pylist())
+    none = [
+        src
+        for src in sorted(by_source)
+        if not with_values.intersection(
+            trials.filter(pc.equal(trials.column("source"), src)).column("trial_id").to_pylist()
+        )
+    ]
+    lines.append(
+        f"- **Per-arm values are rare.** `measurements` covers {len(with_values):,} of {n:,} trials "
+        f"({len(with_values) / max(n, 1):.0%})"
+        + (f"; {', '.join(f'`{x}`' for x in none)} rows carry none" if none else "")
+        + ", so most results are known only through the posted analyses (p-value, estimate, CI), and `arms` "
+        "holds their groups without values."
+    )
+    dates = [d for d in trials.column("results_first_posted_date").to_pylist() if d is not None]
+    if dates:
+        lines.append(
+            f"- **Time span.** Results first posted from {min(dates)} to {max(dates)}; {n - len(dates):,} trials "
+            "(the curated per-arm sources) carry no such date. Reporting practice changed over these years "
+            "(e.g. results posting required by FDAAA from 2008, its final rule from 2017)."
+        )
+    skipped = sum(sum(r.skipped.values()) for r in info["reports"].values())
+    lines.append(
+        "- **As posted, parsed by rules.** Values are what sponsors posted, errors included "
+        f"({skipped:,} record(s) with impossible values were skipped, listed above); doses, phases and "
+        "statuses are parsed from text by rules that can miss or misread, so the raw text sits beside each parsed "
+        "field. Trials without posted results are not here at all: the data is biased toward sponsors who post."
+    )
+    return "\n".join(lines)
+
+
 def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint: str) -> tuple[str, dict]:
+    from deepimagine_data.cards.common import (
+        OUT_OF_SCOPE,
+        PERSONAL_INFO,
+        columns_table,
+        example_block,
+        license_meta,
+        license_section,
+        source_counts,
+    )
+
     reports = info["reports"]
     cfg_rows = []
     for name in CONFIGS:
@@ -135,22 +195,35 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
             for reason, n in sorted(rep.skipped.items()):
                 skip_rows.append(f"| {_label(name)} | `{reason}` | {n:,} |")
     skip = ("| source | reason | records |\n|---|---|---:|\n" + "\n".join(skip_rows)) if skip_rows else "none"
+    counts = source_counts(trials.select(["source"]), info["sources"])
+    structure = [example_block(info.get("example"))]
+    for name in CONFIGS:
+        structure.append(f"### `{name}`\n\n{columns_table(name, TABLES[name])}")
     body = card_template("trials").substitute(
         version=VERSION,
+        paper=PAPER_URL,
         config_rows="\n".join(cfg_rows),
+        structure="\n\n".join(structure),
         source_rows="\n".join(src_rows),
         skip_rows=skip,
         absent=_absent(tables),
+        out_of_scope=OUT_OF_SCOPE,
+        personal=PERSONAL_INFO,
+        limitations=_limitations(tables, info),
+        license=license_section(counts, "trials", "the `source` column of every table names it"),
         citation=_CITATION,
         package_version=__version__,
         fingerprint=fingerprint,
     )
     meta = {
-        "license": _LICENSE,
+        **license_meta(counts),
         "pretty_name": "DeepImagine trials",
         "language": ["en"],
-        "tags": ["clinical-trials", "clinicaltrials.gov", "aact", "medical"],
+        "task_categories": ["tabular-classification"],
+        "source_datasets": [f"extended|{s.source}" for s, _ in counts],
+        "tags": ["clinical-trials", "clinicaltrials.gov", "aact", "medical", "arxiv:2604.23054"],
         "size_categories": size_categories(tables),
+        "deepimagine": deepimagine_meta(VERSION, fingerprint),
     }
     return body, meta
 

@@ -201,7 +201,7 @@ def _parquet_rows(path: Path) -> Iterable[dict]:
 def _traces_files(path: Path) -> list[Path]:
     """The ``traces`` config's parquet files under a pairs dataset folder or a hub root."""
     for folder in (path / "traces", path / "deepimagine" / "pairs" / "traces", path / "pairs" / "traces"):
-        files = sorted(folder.glob("*.parquet"))
+        files = sorted(folder.glob("*.parquet"))  # every split the traces config has (one per source split)
         if files:
             return files
     raise FileNotFoundError(

@@ -15,13 +15,18 @@ from string import Template
 import pyarrow as pa
 from datasets import Dataset, DatasetDict, Features
 
-from .tables import unpacked
+from .hub import size_category
+from .tables import PackedTable, unpacked
 
-CITATION = """@misc{deepimagine2026,
-  title = {DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining},
+PAPER_URL = "https://arxiv.org/abs/2604.23054"
+CITATION = """@misc{zheng2026deepimagine,
+  title = {DeepImagine: Learning Biomedical Reasoning via Successive Counterfactual Imagining},
+  author = {Zheng, Youze and Wang, Jianyou and Chen, Yuhan and Feng, Matthew and Bao, Longtian and Zhang, Hanyuan and
+            Khan, Maxim and Sehgal, Aditya K. and Rosin, Christopher D. and Dube, Umber and Paturi, Ramamohan},
   year = {2026},
   eprint = {2604.23054},
-  archivePrefix = {arXiv}
+  archivePrefix = {arXiv},
+  url = {https://arxiv.org/abs/2604.23054}
 }"""
 
 
@@ -36,19 +41,13 @@ def to_dataset_dict(splits: dict[str, pa.Table], features: Features) -> DatasetD
     return DatasetDict({s: Dataset(InMemoryTable(unpacked(t).cast(features.arrow_schema))) for s, t in splits.items()})
 
 
-# The Hub's size_categories, by the rows of a dataset (all configs and splits)
-_SIZES = [(10**3, "n<1K"), (10**4, "1K<n<10K"), (10**5, "10K<n<100K"), (10**6, "100K<n<1M"), (10**7, "1M<n<10M"),
-          (10**8, "10M<n<100M"), (10**9, "100M<n<1B")]  # fmt: skip
-
-
 def size_categories(tables: dict[str, dict]) -> list[str]:
     """The card's ``size_categories`` from the rows a build wrote (not a figure of the embedded sample).
 
     >>> size_categories({"trials": {"train": pa.table({"x": range(102_822)})}})
     ['100K<n<1M']
     """
-    n = sum(t.num_rows for by_split in tables.values() for t in by_split.values())
-    return [next((name for limit, name in _SIZES if n < limit), "n>1B")]
+    return [size_category(sum(t.num_rows for by_split in tables.values() for t in by_split.values()))]
 
 
 # What no card reads, left out of the tables the cards see: the rows' text is most of a corpus's bytes.
@@ -67,6 +66,97 @@ def fingerprint(tables: dict[str, dict[str, pa.Table]]) -> str:
     return table_fingerprint({f"{c}/{s}": unpacked(t) for c, by_split in tables.items() for s, t in by_split.items()})
 
 
+def lead_columns(schema: pa.Schema, first: list[str]) -> pa.Schema:
+    """``schema`` with the columns of ``first`` (those it has) moved to the front, the rest in their order: the
+    published tables open with what people use first (ids, prompt, options, answer_index), not ~100 columns later.
+
+    >>> schema = pa.schema([("a", pa.int64()), ("prompt", pa.string()), ("id", pa.string())])
+    >>> lead_columns(schema, ["id", "prompt"]).names
+    ['id', 'prompt', 'a']
+    """
+    head = [n for n in first if n in schema.names]
+    return pa.schema([schema.field(n) for n in head] + [f for f in schema if f.name not in head])
+
+
+class _Selected(PackedTable):
+    """A ``PackedTable``'s rows with its columns in another order, selected piece by piece as they are read (no
+    copy of the packed rows)."""
+
+    def __init__(self, packed: PackedTable, schema: pa.Schema):
+        super().__init__(schema)
+        self.pieces, self.num_rows, self._names = packed.pieces, packed.num_rows, schema.names
+
+    def __iter__(self):
+        for t in super().__iter__():
+            yield t.select(self._names)
+
+
+def in_order(t, schema: pa.Schema):
+    """``t`` (a ``pa.Table`` or a ``PackedTable``) with the column order of ``schema`` (same columns)."""
+    if t.schema.names == schema.names:
+        return t
+    if isinstance(t, PackedTable):
+        return _Selected(t, schema)
+    return t.select(schema.names)
+
+
+# A card's example row shows each text cut to this many characters and each list to this many items: a prompt is
+# ~2,000 tokens, and the row is there to show the shape.
+EXAMPLE_CHARS = 300
+EXAMPLE_ITEMS = 4
+
+
+def clip_value(v):
+    """A value as a card's example row shows it (JSON-ready): long text and long lists cut, dates as ISO text.
+
+    >>> clip_value({"x": "a" * 301, "d": [1, 2, 3, 4, 5]})["d"]
+    [1, 2, 3, 4, '…(+1 items)']
+    >>> clip_value("a" * 301)[-12:]
+    'a…(+1 chars)'
+    """
+    import datetime as dt
+
+    if isinstance(v, str):
+        return v if len(v) <= EXAMPLE_CHARS else f"{v[:EXAMPLE_CHARS]}…(+{len(v) - EXAMPLE_CHARS} chars)"
+    if isinstance(v, list):
+        out = [clip_value(x) for x in v[:EXAMPLE_ITEMS]]
+        return out + ([f"…(+{len(v) - EXAMPLE_ITEMS} items)"] if len(v) > EXAMPLE_ITEMS else [])
+    if isinstance(v, dict):
+        return {k: clip_value(x) for k, x in v.items()}
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    return v
+
+
+def first_row(t) -> dict | None:
+    """The first row of ``t`` (a ``pa.Table`` or a ``PackedTable``), or None when it has none."""
+    for piece in t if isinstance(t, PackedTable) else [t]:
+        if piece.num_rows:
+            return piece.slice(0, 1).to_pylist()[0]
+    return None
+
+
+def example(tables: dict, config: str, split: str | None = None) -> dict | None:
+    """The row a card shows: the first row of ``config``'s ``split``, else of its first split with rows, else of the
+    first config with rows (a small build can leave splits empty), with where it is from (``config``, ``split``,
+    ``row``); None when the build wrote no row at all."""
+    order = [(config, split)] if split else []
+    order += [(config, s) for s in tables[config]] + [(c, s) for c in tables for s in tables[c]]
+    for c, s in order:
+        row = first_row(tables[c][s])
+        if row is not None:
+            return {"config": c, "split": s, "row": row}
+    return None
+
+
+def deepimagine_meta(version: str, fingerprint: str) -> dict:
+    """The front matter's ``deepimagine`` key: what ``deepimagine train`` and ``deepimagine publish`` read (the
+    corpus version, the fingerprint of the tables, the package that built them)."""
+    from . import __version__
+
+    return {"version": version, "fingerprint": fingerprint, "package_version": __version__}
+
+
 def write_corpus(
     out_root: str | os.PathLike,
     repo_id: str,
@@ -74,13 +164,15 @@ def write_corpus(
     info: dict,
     render_card: Callable[[dict, dict, str], tuple[str, dict]],
     default_config: str,
+    example_split: str | None = None,
 ) -> Path:
     """Write ``out_root/<repo_id>`` (parquet per config and split + card): config -> split -> ``pa.Table`` or
-    ``PackedTable``, streamed to parquet; the card is rendered from :func:`card_view` of the tables and the
-    fingerprint of the rows written."""
+    ``PackedTable``, streamed to parquet; the card is rendered from :func:`card_view` of the tables, the fingerprint
+    of the rows written, and ``info["example"]``: the first row of ``default_config`` (its ``example_split``)."""
     from .hub import write_hub_dataset
 
     view = {c: {s: card_view(t) for s, t in by.items()} for c, by in tables.items()}
+    info = {**info, "example": example(tables, default_config, example_split)}
     return write_hub_dataset(
         out_root, repo_id, tables, "", default_config=default_config, card=lambda fp: render_card(view, info, fp)
     )

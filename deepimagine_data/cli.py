@@ -408,19 +408,17 @@ def build_parser() -> argparse.ArgumentParser:
     common(a)
     a.set_defaults(func=cmd_ingest_aact)
 
-    for name, module, desc in [
-        (
-            "llm-meta-analysis",
-            "llm_meta_analysis",
-            "annotated_rct_dataset.csv of hyesunyun/llm-meta-analysis (per-arm events/n or mean/SD/n)",
-        ),
-        ("dose-response", "dose_response", "the per-dose-arm CSVs of MBNMAdose/DoseFinding (a directory)"),
-        ("clinifact", "clinifact", "CliniFact's processed CSVs (tar.gz, directory or CSV): arm pairs with p-values"),
-    ]:
-        sp = isub.add_parser(name, help=desc, description=f"Reads {desc}. Writes the six tables to --out.")
+    from .sources.registry import SOURCES
+
+    for src in SOURCES.values():
+        if not src.generic_ingest:
+            continue
+        sp = isub.add_parser(
+            src.ingest_name, help=src.expects, description=f"Reads {src.expects}. Writes the six tables to --out."
+        )
         sp.add_argument("path", type=Path)
         common(sp)
-        sp.set_defaults(func=_cmd_curated(module))
+        sp.set_defaults(func=_cmd_curated(src.module))
 
     dl = sub.add_parser(
         "download",

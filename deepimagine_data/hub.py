@@ -12,9 +12,10 @@ import contextlib
 import errno
 import hashlib
 import os
+import re
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pyarrow as pa
@@ -260,9 +261,100 @@ def folder_fingerprint(folder: str | os.PathLike) -> str:
     return h.hexdigest()
 
 
+# The Hub's size_categories, by the rows of a dataset (all configs and splits)
+_SIZES = [(10**3, "n<1K"), (10**4, "1K<n<10K"), (10**5, "10K<n<100K"), (10**6, "100K<n<1M"), (10**7, "1M<n<10M"),
+          (10**8, "10M<n<100M"), (10**9, "100M<n<1B")]  # fmt: skip
+
+
+def size_category(rows: int) -> str:
+    """The Hub's size bucket of a dataset of ``rows`` rows (all configs and splits).
+
+    >>> size_category(26_245)
+    '10K<n<100K'
+    """
+    return next((name for limit, name in _SIZES if rows < limit), "n>1B")
+
+
+def _card_rows(dataset_info) -> int:
+    infos = [dataset_info] if isinstance(dataset_info, dict) else list(dataset_info or [])
+    return sum(int(s.get("num_examples") or 0) for i in infos if isinstance(i, dict) for s in i.get("splits") or [])
+
+
+# --- reading: the one reader of a dataset folder (local, or a hub repo at a revision fetched into the cache) -----
+
+
+_REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*(@[A-Za-z0-9._/-]+)?$")
+
+
+def dataset_folder(path: str | os.PathLike, name: str, revision: str | None = None) -> Path:
+    """The folder of dataset ``name`` (``trials``, ``pairs``, ``bench``) from where a user points:
+
+    - a build's ``--out`` root or the dataset folder itself: ``hub`` and ``hub/deepimagine/pairs`` both give
+      ``hub/deepimagine/pairs`` for "pairs";
+    - a hub repo id, with a revision as ``ORG/NAME@v0.3.0`` or ``revision=``: fetched into the huggingface_hub
+      cache (:func:`fetch_dataset`) and read like a built folder. A local folder of that name wins.
+    """
+    p = Path(path).expanduser()
+    if (p / "deepimagine" / name).is_dir():
+        return p / "deepimagine" / name
+    if p.name == name and p.is_dir():
+        return p
+    ref = str(path)
+    if not p.exists() and _REPO_ID.match(ref):
+        repo_id, _, rev = ref.partition("@")
+        return fetch_dataset(repo_id, rev or revision)
+    raise FileNotFoundError(f"{p}: no deepimagine/{name} under this folder (run `deepimagine build --out {p}`)")
+
+
+def fetch_dataset(repo_id: str, revision: str | None = None, patterns: Iterable[str] | None = None) -> Path:
+    """A hub dataset repo at ``revision`` (a tag such as ``v0.3.0``, a branch or a commit) as a local folder in the
+    huggingface_hub cache: README.md and the files matching ``patterns`` (``None``: every file; ``[]``: the card
+    only) are downloaded, then read like any built folder. Offline, only what the cache already holds can be read;
+    else the error says so."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    allow = None if patterns is None else ["README.md", *patterns]
+    try:
+        return Path(snapshot_download(repo_id, repo_type="dataset", revision=revision, allow_patterns=allow))
+    except LocalEntryNotFoundError as e:
+        at = f" at {revision}" if revision else ""
+        raise FileNotFoundError(
+            f"{repo_id}{at}: not in the local hub cache and the hub cannot be reached ({type(e).__name__}); "
+            "point at a built folder instead (deepimagine build --out DIR)"
+        ) from None
+
+
+def split_files(folder: str | os.PathLike, config: str, split: str) -> list[Path]:
+    """The parquet shards of one config's split, in shard order (``<config>/<split>-00000-of-000NN.parquet``)."""
+    return sorted((Path(folder) / config).glob(f"{split}-*.parquet"))
+
+
+def read_split(
+    folder: str | os.PathLike, config: str, split: str = "train", columns: Sequence[str] | None = None
+) -> pa.Table:
+    """One config's split of a dataset folder as one Arrow table (``columns``: only those, in that order).
+
+    A missing config or split is a ``FileNotFoundError`` naming the folder and what it does hold."""
+    files = split_files(folder, config, split)
+    if not files:
+        base = Path(folder)
+        if not base.is_dir():
+            raise FileNotFoundError(f"{base}: no such dataset folder (run `deepimagine build`)")
+        if not (base / config).is_dir():
+            have = [p.name for p in sorted(base.iterdir()) if p.is_dir() and not p.name.startswith(".")]
+            raise FileNotFoundError(
+                f"{base}: no config {config!r} (configs: {', '.join(have) or 'none'}; run `deepimagine build`)"
+            )
+        have = sorted({p.name.split("-")[0] for p in (base / config).glob("*.parquet")})
+        have_text = ", ".join(have) or "none"
+        raise FileNotFoundError(f"{base}: config {config!r} has no split {split!r} (splits: {have_text})")
+    cols = list(columns) if columns is not None else None
+    return pa.concat_tables([pq.read_table(f, columns=cols) for f in files])
+
+
 def read_config(folder: str | os.PathLike, config: str, split: str = "train") -> pa.Table:
-    files = sorted((Path(folder) / config).glob(f"{split}-*.parquet"))
-    return pa.concat_tables([pq.read_table(f) for f in files])
+    return read_split(folder, config, split)
 
 
 def _hard_link(src: str, dst: str) -> str:
@@ -364,6 +456,8 @@ def _add_config(final: Path, config: str, splits: dict[str, pa.Table], section: 
             meta.get("dataset_info"),
             {"config_name": config, "features": features_yaml(schema), "splits": split_info},
         )
+        if "size_categories" in meta:  # the new config's rows count too (traces added to the pairs)
+            meta["size_categories"] = [size_category(_card_rows(meta["dataset_info"]))]
         if section:
             body = _replace_section(body, section)
         front = yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1000)

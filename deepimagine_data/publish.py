@@ -381,16 +381,34 @@ def _split_digest(folder: Path, files: tuple[Path, ...], schema) -> bytes:
     return digest.digest()
 
 
-# The card body states the fingerprint of the rows it was built from (tables.combine_digests of one TableDigest per
-# config/split, which hub.write_hub_dataset hands to the builder's card): cards/*.md say so in these words.
-_CARD_FINGERPRINT = re.compile(r"fingerprint of the tables:\s*`([0-9a-f]{64})`")
+# The card's front matter states the fingerprint of the rows it was built from (tables.combine_digests of one
+# TableDigest per config/split, which hub.write_hub_dataset hands to the builder's card) under `deepimagine:`, with the
+# corpus version and the package that built it (builder_kit.deepimagine_meta).
+CARD_KEY = "deepimagine"
+
+
+def card_fingerprint(meta: dict, where: str) -> str | None:
+    """The fingerprint of the tables a card's front matter states (``deepimagine: {fingerprint: <sha256>}``), or
+    None when it states none; a malformed one is an error naming the card."""
+    block = meta.get(CARD_KEY)
+    if block is None:
+        return None
+    if not isinstance(block, dict):
+        raise PublishError(f"{where}: front matter `{CARD_KEY}:` is not a mapping (version, fingerprint, ...)")
+    fp = block.get("fingerprint")
+    if fp is None:
+        return None
+    if not isinstance(fp, str) or not re.fullmatch(r"[0-9a-f]{64}", fp):
+        raise PublishError(f"{where}: front matter `{CARD_KEY}.fingerprint` is not a sha256 hex digest: {fp!r}")
+    return fp
+
 
 # Configs that a later command adds to a built folder through hub.add_config, after the card's fingerprint was taken
 # (`deepimagine traces`): their shards are checked against the card's features and counts, not against it.
 ADDED_LATER = frozenset({"traces"})
 
 
-def _check_fingerprint(folder: Path, configs: list[_Config], schemas: dict[str, Any], body: str) -> tuple:
+def _check_fingerprint(folder: Path, configs: list[_Config], schemas: dict[str, Any], meta: dict) -> tuple:
     """Reads every row and compares their fingerprint with the one the card states; returns (stated or None, the
     configs it does not cover)."""
     from .tables import combine_digests
@@ -400,14 +418,9 @@ def _check_fingerprint(folder: Path, configs: list[_Config], schemas: dict[str, 
         for cfg in configs
         for split, files in cfg.shards.items()
     }
-    stated = set(_CARD_FINGERPRINT.findall(body))
-    if not stated:
+    want = card_fingerprint(meta, str(folder / "README.md"))
+    if want is None:
         return None, ()
-    if len(stated) > 1:
-        raise PublishError(
-            f"{folder / 'README.md'}: the card states {len(stated)} different fingerprints of the tables"
-        )
-    (want,) = stated
     # The build digests the splits it writes (those the card lists); a config added later (`deepimagine traces`)
     # has its own rows checked against the card above but was not there when the fingerprint was taken.
     built = {k: d for k, d in digests.items() if k.split("/", 1)[0] not in ADDED_LATER}
@@ -492,12 +505,12 @@ def plan(folder: str | os.PathLike, repo_id: str, version: str, *, revision: str
         raise PublishError(f"{root} is not a directory (run `deepimagine build` first, or pass --folder)")
     root = root.resolve()
     _check_no_strays(root)
-    meta, body = _card(root)
+    meta, _ = _card(root)
     configs = _check_configs(root, meta)
     named = {f for c in configs for files in c.shards.values() for f in files}
     local, skipped = _local_files(root, named)
     schemas, n_shards, n_rows = _check_shards(root, configs)
-    stated, uncovered = _check_fingerprint(root, configs, schemas, body)
+    stated, uncovered = _check_fingerprint(root, configs, schemas, meta)
     files = tuple(FileEntry(_rel(root, p), p.stat().st_size, sha256_file(p)) for p in local)
     return PublishPlan(
         folder=root,

@@ -24,36 +24,18 @@ class EmbeddedSource:
     homepage: str
 
 
-EMBEDDED = [
-    EmbeddedSource(
-        "aact",
-        "aact_oncology",
-        "GPL-3.0-or-later (compilation); ClinicalTrials.gov records",
-        "aact_oncology_merck@140dae356379ec2eb9c1613d00167354a9bcb371",
-        "https://github.com/Merck/bards-aactreveal",
-    ),
-    EmbeddedSource(
-        "llm_meta_analysis",
-        "llm_meta_analysis",
-        "Apache-2.0",
-        "hyesunyun/llm-meta-analysis@ca9404c2ec57590c5a1ae53b15b5287d0e51d715",
-        "https://github.com/hyesunyun/llm-meta-analysis",
-    ),
-    EmbeddedSource(
-        "dose_response",
-        "dose_response",
-        "GPL-3.0",
-        "MBNMAdose@cc415a218fc119db71e857fd11a525852af76a89+DoseFinding@0e4e9aa9c8b12e0c3b9c3e00415f98f501c2d48b",
-        "https://github.com/hugaped/MBNMAdose",
-    ),
-    EmbeddedSource(
-        "clinifact",
-        "clinifact",
-        "MIT",
-        "ds4dh/CliniFact@77f8c19844fd4113aa051f867b4d7a8ce5c3a879",
-        "https://github.com/ds4dh/CliniFact",
-    ),
-]
+def _embedded() -> list[EmbeddedSource]:
+    from .sources.registry import SOURCES
+
+    return [
+        EmbeddedSource(s.row_source, e.folder, e.license, e.version, e.homepage)
+        for s in SOURCES.values()
+        if (e := s.embedded) is not None
+    ]
+
+
+# What the default build reads, in the source registry's order (a source declares its shipped sample there).
+EMBEDDED = _embedded()
 
 
 def read_source(src: EmbeddedSource, path: Path | None = None, strict: bool = False):

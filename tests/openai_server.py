@@ -28,7 +28,7 @@ DROP = "drop"  # a scripted reply that closes the connection without answering
 class _Base:
     """A ThreadingHTTPServer on an ephemeral port, served from a daemon thread; counts requests by path."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         owner = self
         self.lock = threading.Lock()
         self.counts: dict[str, int] = {}
@@ -78,7 +78,7 @@ class _Base:
             def do_POST(self) -> None:
                 self._handle("POST")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -114,11 +114,12 @@ class ModelServer(_Base):
         model_name: str = "tiny-teacher",
         revision: str | None = None,
         max_prompt_tokens: int | None = None,
+        port: int = 0,
     ) -> None:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        super().__init__()
+        super().__init__(port)
         self.torch = torch
         self.model_name = model_name
         self.revision = revision or str(model_dir)
@@ -201,3 +202,18 @@ class ScriptedServer(_Base):
             self.times.append(time.monotonic())
             self.last_headers = headers
         return self.script(number, method, path, body)
+
+
+if __name__ == "__main__":
+    # Serve a local model the way `vllm serve` would, for trying the API paths by hand (README: lm-eval against a
+    # server): python tests/openai_server.py MODEL_DIR --port 8000 --model-name NAME
+    import argparse
+
+    ap = argparse.ArgumentParser(description="an OpenAI-compatible chat server on 127.0.0.1 backed by MODEL_DIR")
+    ap.add_argument("model_dir")
+    ap.add_argument("--port", type=int, default=8000)
+    ap.add_argument("--model-name", default="tiny-teacher")
+    args = ap.parse_args()
+    srv = ModelServer(args.model_dir, model_name=args.model_name, port=args.port)
+    print(f"serving {args.model_name} on http://127.0.0.1:{args.port}/v1", flush=True)
+    srv.httpd.serve_forever()

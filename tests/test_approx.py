@@ -110,7 +110,7 @@ def test_listed_trials_are_not_train_anchors(built, rows):
                 assert r["anchor_nct_id"] not in listed and r["nct_id"] not in listed
 
 
-def test_winter2025_trials_never_anchor_train_rows(built, rows, shared_data):
+def test_winter2025_trials_never_anchor_train_rows(built, rows, ctopen_dir):
     _, info = built
     winter = info["decontamination"].lists.get("ctopen_winter2025")
     assert winter and len(winter) == 314

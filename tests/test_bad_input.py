@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import tarfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,23 +21,13 @@ from deepimagine_data import tables as tbl
 from deepimagine_data.errors import RecordError
 from deepimagine_data.sources import ctgov_json
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-ARCHIVE = SHARED_DATA / "aact_fixtures" / "aact_spec_fixtures_with_results.tar.gz"
-
 BAD = "NCT02210780"  # the study that gets broken (it has analyses, spreads and class denominators)
 GOOD = {"NCT00763412.json": "NCT00763412", "design_outcome_empty.json": "NCT01234567"}
 
 
 @pytest.fixture(scope="session")
-def json_dir(tmp_path_factory) -> Path:
-    if not ARCHIVE.exists():
-        pytest.skip(f"shared fixtures not found: {ARCHIVE}")
-    out = tmp_path_factory.mktemp("aact_fixtures_bad_input")
-    with tarfile.open(ARCHIVE) as tf:
-        tf.extractall(out, filter="data")
-    d = out / "spec" / "support" / "json_data"
-    assert d.is_dir()
-    return d
+def json_dir(aact_spec_json) -> Path:
+    return aact_spec_json
 
 
 @pytest.fixture(scope="session")

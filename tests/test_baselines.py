@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CTOPEN_MISSING
 
 pytest.importorskip("sklearn")
 
@@ -58,7 +59,7 @@ def hub(tmp_path_factory) -> Path:
 def ctopen_source() -> str:
     src = os.environ.get("DEEPIMAGINE_CTOPEN_DIR")
     if not src or not (Path(src) / "Winter_2025.pickle").is_file():
-        pytest.skip("CT Open Winter 2025 is not present (set DEEPIMAGINE_CTOPEN_DIR)")
+        pytest.skip(CTOPEN_MISSING)
     return src
 
 
@@ -306,11 +307,10 @@ def test_cli_run_json_submit_and_report(hub, tmp_path, capsys):
     assert main(["report", "--out", str(tmp_path / "empty"), "--hub", str(tmp_path / "no-hub")]) == 1
 
 
-def test_cli_top(tmp_path, capsys, shared_data):
-    top_dir = shared_data / "hint_top"
-    train, valid = top_dir / "phase_I_train.csv.gz", top_dir / "phase_I_valid.csv.gz"
+def test_cli_top(tmp_path, capsys, hint_top_dir):
+    train, valid = hint_top_dir / "phase_I_train.csv.gz", hint_top_dir / "phase_I_valid.csv.gz"
     if not train.is_file() or not valid.is_file():
-        pytest.skip("HINT TOP phase I files are not present")
+        pytest.skip("HINT's TOP phase I files (TOP/HINT, not redistributable) are not in ../shared/data/hint_top")
     argv = ["run", "--model", "lr", "--benchmark", "top", "--phase", "I", "--train", str(train), "--valid", str(valid)]
     assert main([*argv, "--out", str(tmp_path), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)

@@ -27,11 +27,10 @@ from deepimagine_data.baselines.top import TopFormatError, fit_top, read_top, ru
 
 
 @pytest.fixture(scope="module")
-def top_dir(shared_data: Path) -> Path:
-    d = shared_data / "hint_top"
-    if not (d / "phase_I_train.csv.gz").is_file():
-        pytest.skip("../shared/data/hint_top is not present")
-    return d
+def top_dir(hint_top_dir: Path) -> Path:
+    if not (hint_top_dir / "phase_I_train.csv.gz").is_file():
+        pytest.skip("HINT's TOP phase I files (TOP/HINT, not redistributable) are not in ../shared/data/hint_top")
+    return hint_top_dir
 
 
 class Runs:

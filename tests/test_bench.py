@@ -182,11 +182,11 @@ def test_keynote_048_is_read_with_its_sidedness():
     assert (q["significance"], q["benefit"], q["answer_index"]) == ("significant", "better", 0)
 
 
-def test_superiority_wording_is_ct_opens(shared_data):
+def test_superiority_wording_is_ct_opens(ctopen_dir):
     from deepimagine_data import ctopen
 
     # CT Open Winter 2025, NCT05799287: Telitacicept vs Placebo on UPCR change
-    rec = next(r for r in ctopen.records("winter2025", shared_data / "ct_open") if r.nct_id == "NCT05799287")
+    rec = next(r for r in ctopen.records("winter2025", ctopen_dir) if r.nct_id == "NCT05799287")
     assert list(rec.questions[0]) == superiority_options("Placebo", "Telitacicept")
 
 

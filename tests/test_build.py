@@ -195,13 +195,32 @@ def test_rebuild_says_when_it_drops_a_traces_config(tmp_path, capsys):
     assert "traces" not in capsys.readouterr().out  # nothing dropped the second time
 
 
-def test_readme_shows_the_label_rules_the_cards_print():
+def test_docs_show_the_label_rules_the_cards_print():
     from pathlib import Path
 
     from deepimagine_data.cards.common import LABEL_RULES
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    assert LABEL_RULES in readme
+    labels = (Path(__file__).resolve().parents[1] / "docs" / "labels.md").read_text(encoding="utf-8")
+    assert LABEL_RULES in labels
+
+
+def test_pairs_configs_are_the_registered_kinds(built):
+    """The pair-kind registry is what the build writes, in its order, and what the tasks and training read."""
+    from deepimagine_data.benchmark import utils
+    from deepimagine_data.builders import pairs as pairs_builder
+
+    from deepimagine_data.pairs import kinds, strict
+    from deepimagine_data.train import data
+
+    out, _, _ = built
+    meta = _front(out / "deepimagine" / "pairs")
+    assert [c["config_name"] for c in meta["configs"]] == list(kinds.KINDS)
+    assert strict.KINDS == utils.PAIR_CONFIGS == kinds.STRICT == ("strict_arm", "strict_dose", "strict_outcome")
+    assert (data.SFT_CONFIGS, data.GRPO_CONFIGS) == (kinds.SFT, kinds.GRPO) == (kinds.STRICT, ("approx",))
+    assert set(pairs_builder.SCHEMAS) == set(pairs_builder.ID_COLUMNS) == set(kinds.KINDS)
+    card = (out / "deepimagine" / "pairs" / "README.md").read_text(encoding="utf-8")
+    for k in kinds.KINDS.values():
+        assert f"| `{k.name}` | {k.meaning} |" in card
 
 
 def test_build_timings_name_every_stage(built):

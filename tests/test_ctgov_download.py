@@ -1,7 +1,7 @@
 """ctgov_download against a local HTTP server that speaks the API v2 page shape and serves real studies.
 
-The studies are the full API v2 records with posted results among the AACT loader fixtures (shared data), so the
-shards written here are real ClinicalTrials.gov JSON, e.g. NCT00763412.
+The studies are the full API v2 records with posted results among the AACT loader fixtures
+(tests/fixtures/aact_spec), so the shards written here are real ClinicalTrials.gov JSON, e.g. NCT00763412.
 """
 
 from __future__ import annotations
@@ -32,8 +32,6 @@ from deepimagine_data.sources.ctgov_download import (
 )
 
 DRIP = "x-test-drip"  # a header the fake API's handler acts on instead of sending
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-FIXTURES = SHARED / "aact_fixtures" / "aact_spec_fixtures_with_results.tar.gz"
 
 
 def _nct(study: dict) -> str:
@@ -41,12 +39,10 @@ def _nct(study: dict) -> str:
 
 
 @pytest.fixture(scope="session")
-def real_studies() -> list[dict]:
+def real_studies(aact_spec_archive) -> list[dict]:
     """Distinct full studies with results from the archive, in file-name order (first variant of a shared id)."""
-    if not FIXTURES.exists():
-        pytest.skip(f"{FIXTURES} is not present")
     found: dict[str, dict] = {}
-    with tarfile.open(FIXTURES) as tar:
+    with tarfile.open(aact_spec_archive) as tar:
         members = sorted(
             (
                 m

@@ -14,7 +14,6 @@ import gzip
 import hashlib
 import json
 import re
-import tarfile
 from collections import Counter
 from pathlib import Path
 
@@ -23,9 +22,6 @@ import pytest
 from deepimagine_data import tables as tbl
 from deepimagine_data.errors import RecordError
 from deepimagine_data.sources import ctgov_json
-
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-ARCHIVE = SHARED_DATA / "aact_fixtures" / "aact_spec_fixtures_with_results.tar.gz"
 
 # The full API v2 studies with results in the archive (top-level protocolSection + resultsSection + nctId).
 FULL_STUDIES = {
@@ -59,15 +55,8 @@ DISTINCT = [
 
 
 @pytest.fixture(scope="session")
-def json_dir(tmp_path_factory) -> Path:
-    if not ARCHIVE.exists():
-        pytest.skip(f"shared fixtures not found: {ARCHIVE}")
-    out = tmp_path_factory.mktemp("aact_fixtures")
-    with tarfile.open(ARCHIVE) as tf:
-        tf.extractall(out, filter="data")
-    d = out / "spec" / "support" / "json_data"
-    assert d.is_dir()
-    return d
+def json_dir(aact_spec_json) -> Path:
+    return aact_spec_json
 
 
 def load(json_dir: Path, name: str) -> dict:

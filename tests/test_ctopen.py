@@ -50,11 +50,8 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def ct_dir(shared_data: Path) -> Path:
-    d = shared_data / "ct_open"
-    if not (d / WINTER).is_file():
-        pytest.skip(f"{d / WINTER} is not present")
-    return d
+def ct_dir(ctopen_dir: Path) -> Path:
+    return ctopen_dir
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,11 @@
 """The curated per-arm sources (llm_meta_analysis, dose_response, clinifact), checked against their raw files.
 
-Expected values are recomputed here from the raw CSVs with the standard library's csv reader (no code shared with
-the source modules), plus a few values read by hand. Malformed copies of real rows must give a RecordError naming
-the trial and the CSV column in strict mode and be skipped and counted in lenient mode.
+The raw files are the copies the package ships under ``deepimagine_data/data/`` (llm_meta_analysis and dose_response
+byte for byte; CliniFact's three splits in one CSV without the linked articles' title and abstract), plus MBNMAdose's
+``ssi_closure`` under ``tests/fixtures/dose_response``; one test checks those copies against the upstream files where
+``../shared/data`` holds them. Expected values are recomputed here from the raw CSVs with the standard library's csv
+reader (no code shared with the source modules), plus a few values read by hand. Malformed copies of real rows must
+give a RecordError naming the trial and the CSV column in strict mode and be skipped and counted in lenient mode.
 """
 
 from __future__ import annotations
@@ -10,31 +13,33 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-import tarfile
 from collections import defaultdict
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from conftest import EMBEDDED, FIXTURES, SHARED
 
 from deepimagine_data import tables as tbl
 from deepimagine_data.errors import RecordError
 from deepimagine_data.schema import TABLES
 from deepimagine_data.sources import clinifact, dose_response, llm_meta_analysis
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-LLM_DIR = SHARED_DATA / "llm_meta_analysis"
+LLM_DIR = EMBEDDED / "llm_meta_analysis"
 LLM_CSV = LLM_DIR / "annotated_rct_dataset.csv"
-DR_DIR = SHARED_DATA / "dose_response"
-CF_DIR = SHARED_DATA / "clinifact"
-CF_ARCHIVE = CF_DIR / "clinifact_processed.tar.gz"
+DR_EMBEDDED = EMBEDDED / "dose_response"
+SSI_CLOSURE = FIXTURES / "dose_response" / "MBNMAdose__ssi_closure.csv"
+CF_DIR = EMBEDDED / "clinifact"
+CF_CSV = CF_DIR / "clinifact_registry_side.csv"
+# The sources as their repositories publish them (../shared/data only): CliniFact's release archive holds the
+# articles' abstracts (3.3 MB), more than the tests may vendor.
+UPSTREAM = {
+    llm_meta_analysis: SHARED / "llm_meta_analysis" / "annotated_rct_dataset.csv",
+    dose_response: SHARED / "dose_response" / "MBNMAdose__ssi_closure.csv",
+    clinifact: SHARED / "clinifact" / "clinifact_processed.tar.gz",
+}
 
 csv.field_size_limit(1 << 30)  # CliniFact rows carry whole article abstracts
-
-
-def _need(p: Path) -> None:
-    if not p.exists():
-        pytest.skip(f"shared data not found: {p}")
 
 
 def _rows(table: pa.Table) -> list[dict]:
@@ -94,13 +99,11 @@ def _check_tables(tables: dict[str, pa.Table]) -> None:
 
 @pytest.fixture(scope="module")
 def llm_raw() -> list[dict]:
-    _need(LLM_CSV)
     return _read_csv_text(LLM_CSV.read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def llm_tables():
-    _need(LLM_CSV)
     tables, report = llm_meta_analysis.read(LLM_DIR, strict=True)
     return tables, report
 
@@ -239,7 +242,7 @@ def test_llm_malformed_outcome_type(tmp_path, llm_raw):
 
 
 def _dr_raw(name: str) -> list[dict]:
-    return _read_csv_text((DR_DIR / name).read_text(encoding="utf-8"))
+    return _read_csv_text((DR_EMBEDDED / name).read_text(encoding="utf-8"))
 
 
 def _study(s: str) -> str:
@@ -247,9 +250,17 @@ def _study(s: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def dr_tables():
-    _need(DR_DIR)
-    return dose_response.read(DR_DIR, strict=True)
+def dr_dir(tmp_path_factory) -> Path:
+    """The upstream folder's layout: the embedded CSVs and ssi_closure (which the reader must leave out)."""
+    d = tmp_path_factory.mktemp("dose_response")
+    for p in [*DR_EMBEDDED.glob("*.csv"), SSI_CLOSURE]:
+        shutil.copyfile(p, d / p.name)
+    return d
+
+
+@pytest.fixture(scope="module")
+def dr_tables(dr_dir):
+    return dose_response.read(dr_dir, strict=True)
 
 
 def test_dose_response_alog_nct01263470(dr_tables):
@@ -397,19 +408,17 @@ def test_dose_response_dosefinding(dr_tables):
     assert (ms["Dose 200"]["value"], ms["Dose 200"]["n"]) == (21.0, 58)
 
 
-def test_dose_response_single_file(tmp_path):
-    _need(DR_DIR)
-    tables, report = dose_response.read(DR_DIR / "MBNMAdose__gout.csv", strict=True)
+def test_dose_response_single_file(dr_dir):
+    tables, report = dose_response.read(dr_dir / "MBNMAdose__gout.csv", strict=True)
     assert tables["trials"].num_rows == 10 and report.kept == 10
     assert {o["unit_of_measure"] for o in _rows(tables["outcomes"])} == {"mg/dL"}
     with pytest.raises(ValueError, match="not doses"):
-        dose_response.read(DR_DIR / "MBNMAdose__ssi_closure.csv")
+        dose_response.read(dr_dir / "MBNMAdose__ssi_closure.csv")
 
 
-def test_dose_response_malformed_n(tmp_path):
-    _need(DR_DIR)
+def test_dose_response_malformed_n(tmp_path, dr_dir):
     d = tmp_path / "dose_response"
-    shutil.copytree(DR_DIR, d)
+    shutil.copytree(dr_dir, d)
     f = d / "MBNMAdose__alog_pcfb.csv"
     f.chmod(0o644)
     lines = f.read_text(encoding="utf-8").splitlines()
@@ -433,18 +442,15 @@ def test_dose_response_malformed_n(tmp_path):
 
 @pytest.fixture(scope="module")
 def cf_raw() -> dict[str, list[dict]]:
-    _need(CF_ARCHIVE)
-    out = {}
-    with tarfile.open(CF_ARCHIVE) as tf:
-        for split in ("train", "validation", "test"):
-            fh = tf.extractfile(f"data/processed/primary_outcome_publication_dataset/{split}_set.csv")
-            out[split] = _read_csv_text(fh.read().decode("utf-8"))
+    """The rows of each split (train/validation/test), as the release's ``<split>_set.csv`` holds them."""
+    out: dict[str, list[dict]] = {"train": [], "validation": [], "test": []}
+    for r in _read_csv_text(CF_CSV.read_text(encoding="utf-8")):
+        out[r.pop("split")].append(r)
     return out
 
 
 @pytest.fixture(scope="module")
 def cf_tables():
-    _need(CF_ARCHIVE)
     return clinifact.read(CF_DIR, strict=True)
 
 
@@ -568,15 +574,15 @@ def test_sources_combine(llm_tables, dr_tables, cf_tables):
     _check_tables(merged)
 
 
-@pytest.mark.parametrize("module, shared", [(llm_meta_analysis, LLM_DIR), (dose_response, DR_DIR), (clinifact, CF_DIR)])
-def test_embedded_snapshot_reads_like_the_raw_source(module, shared):
-    """The snapshot under deepimagine_data/data/<source> (copied or trimmed raw files) gives the same tables."""
-    snap = Path(__file__).resolve().parents[1] / "deepimagine_data" / "data" / module.SOURCE
-    _need(shared)
-    if not snap.exists():
-        pytest.skip(f"no embedded snapshot at {snap}")
-    raw, _ = module.read(shared, strict=True)
-    embedded, report = module.read(snap, strict=True)
-    assert report.n_skipped == 0
-    for name in TABLES:
-        assert embedded[name].equals(raw[name]), name
+def test_embedded_snapshot_reads_like_the_upstream_files():
+    """The copies the package ships (deepimagine_data/data/<source>) give the tables of the files as the source
+    repositories publish them, for each of the three sources."""
+    missing = [str(p) for p in UPSTREAM.values() if not p.exists()]
+    if missing:
+        pytest.skip(f"the curated sources' upstream files are not in ../shared/data: {', '.join(missing)}")
+    for module, upstream in UPSTREAM.items():
+        raw, _ = module.read(upstream.parent, strict=True)
+        embedded, report = module.read(EMBEDDED / module.SOURCE, strict=True)
+        assert report.n_skipped == 0 and embedded["trials"].num_rows > 0, module.SOURCE
+        for name in TABLES:
+            assert embedded[name].equals(raw[name]), (module.SOURCE, name)

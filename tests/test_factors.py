@@ -4,7 +4,7 @@ The rule tests copy the values they need from real records, so they run without 
 
 - AACT oncology subset (embedded): trial rows and comparisons (``pipeline.comparisons()``), by NCT id;
 - MBNMAdose / DoseFinding, CliniFact, llm-meta-analysis (embedded): comparisons, by their trial_id;
-- ClinicalTrials.gov records of the AACT loader fixtures (../shared/data/aact_fixtures: API v2 JSON and legacy XML):
+- ClinicalTrials.gov records of the AACT loader fixtures (tests/fixtures/aact_spec: API v2 JSON and legacy XML):
   the only records here with countries, sex, ages and eligibility text;
 - ClinicalTrials.gov eligibility text of two NSCLC trials (records' own text; found via HINT's files, which are
   never committed).

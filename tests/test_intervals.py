@@ -29,8 +29,8 @@ TRIAL_METRICS = M.METRICS
 
 
 @pytest.fixture(scope="module")
-def winter(shared_data) -> list[Question]:
-    return ctopen_questions("winter2025", shared_data / "ct_open")
+def winter(ctopen_dir) -> list[Question]:
+    return ctopen_questions("winter2025", ctopen_dir)
 
 
 @pytest.fixture(scope="module")
@@ -223,9 +223,9 @@ def test_a_thousand_resamples_are_fast(winter, golden_runs):
     assert time.perf_counter() - start < 5.0  # ~0.1 s here: 3 runs x 605 questions x 1000 resamples
 
 
-def test_score_json_has_an_interval_beside_every_metric(winter, golden_runs, shared_data):
+def test_score_json_has_an_interval_beside_every_metric(winter, golden_runs, ctopen_dir):
     cmd = [sys.executable, "-m", "deepimagine_data.cli", "score", "--benchmark", "ctopen", "--edition", "winter2025",
-           "--source", str(shared_data / "ct_open"), "--predictions", *map(str, golden_runs)]  # fmt: skip
+           "--source", str(ctopen_dir), "--predictions", *map(str, golden_runs)]  # fmt: skip
     res = subprocess.run([*cmd, "--json"], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)

@@ -2,8 +2,10 @@
 
 Three seeded forecasters answer every real question (JSONL and CT Open's pickle shape, one and two runs); their stored
 rows must equal `deepimagine score`'s figures; each kind of bad submission is refused with a message naming it and
-leaves the store untouched; the rendered page is opened in headless Chromium (Debian's, driven by playwright) and
-checked the way a person reads it: names, figures, sorting by a click, the calibration plots.
+leaves the store untouched; the rendered page is opened in headless Chromium (Debian's, driven by playwright) at
+1366x900 and checked the way a person reads it: one line per row and no sideways scrolling, names, figures, the
+chance and majority reference rows, the per-category toggle, the sticky model column, the notes detail, sorting by a
+click, the calibration plots and how many answers each bar holds.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
+import re
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +23,11 @@ import pytest
 from deepimagine_data import leaderboard as lb
 from deepimagine_data.hub import folder_fingerprint
 from deepimagine_data.scoring.metrics import CATEGORIES, METRICS, reliability
-from deepimagine_data.scoring.questions import Question, ctopen_questions
+from deepimagine_data.scoring.questions import Question, bench_questions, ctopen_questions
 from deepimagine_data.scoring.submission import check, read_predictions, score, scored
 
 CHROMIUM = Path("/usr/bin/chromium")
+REPO_HUB = Path(__file__).resolve().parents[1] / "hub"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -117,6 +121,19 @@ def board(questions, tmp_path_factory) -> dict:
     finally:
         mp.undo()
     return {"store": store, "files": files, "dir": d}
+
+
+@pytest.fixture(scope="module")
+def bench_hub(tmp_path_factory) -> Path:
+    """A built bench, whose train split gives the majority row its answer shares: the repository's hub/ when it is
+    built, else built here from the embedded snapshot (about half a minute)."""
+    if any((REPO_HUB / "deepimagine" / "bench" / "questions").glob("train-*.parquet")):
+        return REPO_HUB
+    from deepimagine_data.builders import bench
+
+    root = tmp_path_factory.mktemp("hub")
+    bench.write(root)
+    return root
 
 
 def _by_submission(table) -> dict[str, dict[str, dict]]:
@@ -258,23 +275,36 @@ def test_bad_submission_is_refused_naming_the_problem(case, questions, board, tm
     assert folder_fingerprint(store / "deepimagine" / "leaderboard") == before
 
 
-def test_leaderboard_page_in_headless_chromium(board, tmp_path):
+def _reference_figures(questions, train) -> dict[str, dict]:
+    """The package's own chance and majority results on these questions (what the reference rows must show)."""
+    from deepimagine_data.baselines.reference import reference_results
+
+    return reference_results(questions, train)
+
+
+def test_leaderboard_page_in_headless_chromium(board, questions, bench_hub, shared_data, tmp_path):
+    """The page as a reader at 1366x900 sees it: one line per row, nothing to scroll sideways, rank and model in view,
+    the per-category columns behind a toggle, notes behind a detail, chance and majority rows, sorting by a click,
+    reliability bars whose shade and label say how many answers each bin holds."""
     sync_api = pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
     out = tmp_path / "site"
-    assert lb.main(["leaderboard", "--out", str(out), "--store", str(board["store"])]) == 0
+    argv = ["leaderboard", "--out", str(out), "--store", str(board["store"])]
+    argv += ["--source", str(shared_data / "ct_open"), "--hub", str(bench_hub)]
+    assert lb.main(argv) == 0
     page_bytes = (out / "index.html").read_bytes()
-    assert lb.main(["leaderboard", "--out", str(out), "--store", str(board["store"])]) == 0
+    assert lb.main(argv) == 0
     assert (out / "index.html").read_bytes() == page_bytes  # same store, same page
     rows = _by_submission(lb.read_store(board["store"]))
     sid = {name: r["overall"]["submission_id"] for name, r in rows.items()}
     name_of = {v: k for k, v in sid.items()}
+    refs = _reference_figures(questions, bench_questions(bench_hub, "train"))
 
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page()
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
             requests, errors = [], []
             page.on("request", lambda r: requests.append(r.url))
             page.on("pageerror", lambda e: errors.append(str(e)))
@@ -282,24 +312,77 @@ def test_leaderboard_page_in_headless_chromium(board, tmp_path):
             table = page.locator("table.lb")
             assert table.count() == 1
             assert page.locator("h2").inner_text() == "CT Open winter2025"
+            box = page.locator("div.scroll")
+
+            def overflow() -> dict:
+                return page.evaluate(
+                    """() => { const d = document.documentElement, s = document.querySelector('div.scroll');
+                       return {page: d.scrollWidth - d.clientWidth, box: s.scrollWidth - s.clientWidth}; }"""
+                )
+
+            def heights() -> list[float]:
+                return table.locator("tbody tr").evaluate_all("rows => rows.map(r => r.getBoundingClientRect().height)")
+
+            # the default view at 1366 px: no sideways scrolling anywhere, every row (references too) one line
+            assert overflow() == {"page": 0, "box": 0}
+            assert len(heights()) == 5 and max(heights()) < 40, heights()
+            shown_head = [t.strip() for t in table.locator("thead th:visible").all_inner_texts()]
+            assert [h.split("\n")[0] for h in shown_head] == [
+                "#", "model", "overall", "n", "training cutoff", "submitted", "notes",
+                "bal. acc ↑", "x-entropy ↓", "ECE ↓",
+            ]  # fmt: skip
 
             def order() -> list[str]:
-                return [name_of[s] for s in table.locator("tbody tr").evaluate_all(
+                return [name_of[s] for s in table.locator("tbody tr[data-submission]").evaluate_all(
                     "rows => rows.map(r => r.dataset.submission)")]  # fmt: skip
 
+            def all_order() -> list[str]:
+                return table.locator("tbody tr").evaluate_all(
+                    "rows => rows.map(r => r.dataset.reference || r.querySelector('.name').textContent)"
+                )
+
             # every model's name as text (B's markup is shown, not rendered), best overall balanced accuracy first
-            shown = table.locator("td[data-col=model] .name").all_inner_texts()
+            shown = table.locator("tr[data-submission] td[data-col=model] .name").all_inner_texts()
             assert sorted(shown) == sorted(rows)
             assert table.locator("b, i").count() == 0
             by_ba = sorted(rows, key=lambda n: -rows[n]["overall"]["balanced_accuracy"])
             assert order() == by_ba
+            ranks = table.locator("tbody tr").evaluate_all("rows => rows.map(r => r.cells[0].textContent)")
+            assert ranks == ["1", "2", "3", "—", "—"]  # the references (0.5) fall below every entry here, unranked
             flagged = table.locator("tr", has=page.locator(".flag")).locator(".name").all_inner_texts()
             assert flagged == [MODELS["B"]["name"]]
 
-            # each figure as the store holds it, formatted as rendered (4 decimals), its 95% interval under it
+            # the reference rows: the package's chance and majority, on the board's own 605 questions, muted
+            for model in ("chance", "majority"):
+                ref = table.locator(f'tr.ref[data-reference="{model}"]')
+                assert ref.count() == 1
+                for metric in ("balanced_accuracy", "cross_entropy", "ece"):
+                    r = refs[model]["overall"]
+                    lo, hi = r[f"{metric}_ci95"]
+                    cell = ref.locator(f'td[data-col="overall.{metric}"]').inner_text()
+                    assert cell == f"{r[metric]:.4f} {lo:.3f}–{hi:.3f}", (model, metric)
+                assert ref.locator('td[data-col="questions"]').inner_text() == "605"
+            assert refs["chance"]["overall"]["cross_entropy"] != refs["majority"]["overall"]["cross_entropy"]
+            color = "e => getComputedStyle(e).color"
+            assert table.locator("tr.ref td.num").first.evaluate(color) != table.locator(
+                "tr[data-submission] td.num").first.evaluate(color)  # fmt: skip
+
+            # the per-category columns sit behind the toggle: hidden, shown (the wide table scrolls in its own box,
+            # the page still does not), hidden again
+            cat_head = table.locator('th[data-col="2way_explicit.balanced_accuracy"]')
+            toggle = page.locator("button.toggle")
+            assert not cat_head.is_visible() and toggle.get_attribute("aria-expanded") == "false"
+            toggle.click()
+            assert cat_head.is_visible() and toggle.get_attribute("aria-expanded") == "true"
+            assert table.locator("thead th:visible").count() == 7 + 1 + 3 + 3 + 2 + 3 * 5
+            wide = overflow()
+            assert wide["page"] == 0 and wide["box"] > 0
+            assert max(heights()) < 40
+
+            # each figure as the store holds it, formatted as rendered (4 decimals), its 95% interval beside it
             cells = page.evaluate(
-                """() => Array.from(document.querySelectorAll('table.lb tbody tr')).map(r => [r.dataset.submission,
-                     Object.fromEntries(Array.from(r.querySelectorAll('td[data-col]')).map(
+                """() => Array.from(document.querySelectorAll('table.lb tbody tr[data-submission]')).map(r =>
+                     [r.dataset.submission, Object.fromEntries(Array.from(r.querySelectorAll('td[data-col]')).map(
                          td => [td.dataset.col, td.innerText.trim()]))])"""
             )
             assert len(cells) == 3
@@ -307,13 +390,15 @@ def test_leaderboard_page_in_headless_chromium(board, tmp_path):
                 for cat, r in rows[name_of[s]].items():
                     for metric in METRICS:
                         interval = f"{r[metric + '_ci95_low']:.3f}–{r[metric + '_ci95_high']:.3f}"
-                        assert shown_cells[lb.col_id(cat, metric)] == f"{r[metric]:.4f}\n{interval}", (
+                        assert shown_cells[lb.col_id(cat, metric)] == f"{r[metric]:.4f} {interval}", (
                             name_of[s], cat, metric)  # fmt: skip
                 assert shown_cells["training_cutoff"] == str(rows[name_of[s]]["overall"]["training_cutoff"])
-            # the interval is drawn under the figure, smaller
+                runs = rows[name_of[s]]["overall"]["runs"]
+                assert shown_cells["questions"] == "605" + (f" ×{runs}" if runs > 1 else "")
+            # the interval on the figure's line, smaller
             cell = table.locator('td[data-col="overall.balanced_accuracy"]').first
             v_box, ci_box = cell.locator(".v").bounding_box(), cell.locator(".ci").bounding_box()
-            assert ci_box["y"] >= v_box["y"] + v_box["height"] - 1
+            assert ci_box["x"] > v_box["x"] + v_box["width"] - 1 and abs(ci_box["y"] - v_box["y"]) < v_box["height"]
             assert cell.locator(".ci").evaluate("e => parseFloat(getComputedStyle(e).fontSize)") < cell.locator(
                 ".v").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")  # fmt: skip
             # each category's questions and trials in its header, how overall is made above the table
@@ -323,13 +408,28 @@ def test_leaderboard_page_in_headless_chromium(board, tmp_path):
             rule = page.locator("p.rule").inner_text()
             assert "at least 30 questions" in rule and "1,000 resamples of the trials, seed 0" in rule
 
-            # a click on a metric header re-sorts: ECE best (lowest) first, then reversed on a second click
+            # rank and model stay in view while the wide table scrolls; the figures move under them
+            model_cell = table.locator("tbody tr td.model").first
+            figure_cell = table.locator('tbody tr td[data-col="overall.ece"]').first
+            before = (model_cell.bounding_box()["x"], figure_cell.bounding_box()["x"])
+            box.evaluate("e => { e.scrollLeft = e.scrollWidth; }")
+            after = (model_cell.bounding_box()["x"], figure_cell.bounding_box()["x"])
+            assert box.evaluate("e => e.scrollLeft") > 0
+            assert after[0] == pytest.approx(before[0], abs=1) and after[1] < before[1] - 100
+            rank_box, model_box = table.locator("tbody td.rank").first.bounding_box(), model_cell.bounding_box()
+            assert model_box["x"] >= rank_box["x"] + rank_box["width"] - 1  # the model is not hidden under the rank
+            box.evaluate("e => { e.scrollLeft = 0; }")
+
+            # a click on a metric header re-sorts: ECE best (lowest) first, then reversed on a second click; the
+            # reference rows sort with the entries
             ece = table.locator('th[data-col="overall.ece"] button')
             by_ece = sorted(rows, key=lambda n: rows[n]["overall"]["ece"])
             assert by_ece != by_ba  # the data make the click visible
             ece.click()
             assert order() == by_ece
             assert table.locator('th[data-col="overall.ece"]').get_attribute("aria-sort") == "ascending"
+            everyone = {**{n: rows[n]["overall"]["ece"] for n in rows}, **{m: refs[m]["overall"]["ece"] for m in refs}}
+            assert all_order() == sorted(everyone, key=everyone.get)
             ece.click()
             assert order() == by_ece[::-1]
             table.locator('th[data-col="model"] button').click()
@@ -337,24 +437,104 @@ def test_leaderboard_page_in_headless_chromium(board, tmp_path):
             table.locator('th[data-col="2way_explicit.balanced_accuracy"] button').click()
             assert order() == sorted(rows, key=lambda n: -rows[n]["2-way explicit"]["balanced_accuracy"])
 
-            # one inline SVG reliability diagram per submission, drawn and labelled
+            toggle.click()
+            assert not cat_head.is_visible() and toggle.get_attribute("aria-expanded") == "false"
+            assert overflow() == {"page": 0, "box": 0}
+
+            # the notes open in a detail over the table: the row keeps its one line
+            row_a = table.locator(f'tr[data-submission="{sid[MODELS["A"]["name"]]}"]')
+            pop = row_a.locator("td.detail .pop")
+            assert not pop.is_visible()
+            row_a.locator("summary").click()
+            assert row_a.locator("details").evaluate("d => d.open") and pop.is_visible()
+            assert pop.locator("p.note").inner_text() == "model A; notes <i>are</i> text"
+            assert "revision a1b2c3d" in pop.inner_text() and "submitted 2025-06-01 10:00 UTC" in pop.inner_text()
+            assert row_a.bounding_box()["height"] < 40 and overflow()["page"] == 0
+
+            # one inline SVG reliability diagram per submission, drawn and labelled; each bar says its answers
             figs = page.locator("figure")
             assert figs.count() == 3
             for i in range(3):
                 svg = figs.nth(i).locator("svg.calibration")
                 name = name_of[figs.nth(i).get_attribute("data-submission")]
                 assert name in svg.get_attribute("aria-label")
-                box = svg.bounding_box()
-                assert box and box["width"] > 100 and box["height"] > 100
-                bins = [b for b in rows[name]["overall"]["reliability"] if b["count"]]
-                assert svg.locator("rect.bin").count() == len(bins) > 0
-                assert (
-                    f"overall ECE {rows[name]['overall']['ece']:.4f}" in figs.nth(i).locator("figcaption").inner_text()
-                )
+                svg_box = svg.bounding_box()
+                assert svg_box and svg_box["width"] > 100 and svg_box["height"] > 100
+                stored = rows[name]["overall"]
+                bins = [b for b in stored["reliability"] if b["count"]]
+                bars = svg.locator("rect.bin")
+                assert bars.count() == len(bins) > 0
+                for j, b in enumerate(bins):
+                    assert int(bars.nth(j).get_attribute("data-count")) == b["count"]
+                    assert float(bars.nth(j).get_attribute("fill-opacity")) == lb.bin_opacity(b["count"])
+                labels = svg.locator("text.count").all_text_contents()
+                assert labels == [f"{b['count']}" if b["count"] < 1000 else f"{b['count'] / 1000:.1f}k" for b in bins]
+                caption = figs.nth(i).locator("figcaption").inner_text()
+                assert f"overall ECE {stored['ece']:.4f}" in caption
+                assert f"n = {stored['questions'] * stored['runs']:,} answers" in caption
             assert errors == []
             assert all(u.startswith("file://") for u in requests), requests  # nothing fetched from a network
         finally:
             browser.close()
+
+
+def test_reliability_bars_fade_with_fewer_answers(questions, tmp_path):
+    """A forecaster whose confidence spreads over the bins: each bar's opacity grows with its answers (solid from
+    lb.SOLID_BIN on), and its count is written over it, so a bin of a few answers is told from a full one."""
+    rng = np.random.default_rng(7)
+    outputs = {}
+    for q in questions:
+        conf = float(rng.uniform(1 / q.n_options + 0.01, 0.99))
+        probs = [(1 - conf) / (q.n_options - 1)] * q.n_options
+        probs[q.answer_index if rng.random() < conf else (q.answer_index + 1) % q.n_options] = conf
+        outputs[q.key] = _decision(probs)
+    path = write_jsonl(outputs, tmp_path / "spread.jsonl")
+    items = scored(questions, check(questions, read_predictions(path)))[0]
+    bins = [b for b in reliability(items) if b["count"]]
+    counts = [b["count"] for b in bins]
+    assert min(counts) < 20 and max(counts) >= lb.SOLID_BIN  # real data: thin and full bins on one plot
+    svg = lb.calibration_svg(reliability(items), "spread")
+    opacity = [float(x) for x in re.findall(r'class="bin" data-count="\d+"[^>]*fill-opacity="([0-9.]+)"', svg)]
+    shown_counts = [int(x) for x in re.findall(r'class="bin" data-count="(\d+)"', svg)]
+    assert shown_counts == counts and len(opacity) == len(counts)
+    by_count = sorted(zip(counts, opacity, strict=True))
+    assert all(a[1] <= b[1] for a, b in zip(by_count, by_count[1:], strict=False))  # more answers, never fainter
+    assert by_count[0][1] < 0.5 and by_count[-1][1] == lb.bin_opacity(lb.SOLID_BIN) == 0.9
+    assert re.findall(r'<text class="count"[^>]*>([^<]+)</text>', svg) == [str(c) for c in counts]
+
+
+def test_reference_rows_say_what_is_missing(board, questions, shared_data, tmp_path, monkeypatch):
+    """Without the bench, a board shows chance only and says majority needs the train split; without CT Open's
+    pickles, or with other questions than the board's, it shows none and says why. Nothing is downloaded."""
+    table = lb.read_store(board["store"])
+    refs = lb.board_references(table, source=shared_data / "ct_open", hub=tmp_path / "no-hub")
+    got = refs[("ctopen", "winter2025")]
+    assert [e.model_name for e in got.entries] == ["chance"]
+    assert got.note.startswith("Chance only: majority needs the bench train split (no deepimagine/bench under ")
+    chance = _reference_figures(questions, [])["chance"]["overall"]
+    assert got.entries[0].value("overall", "brier") == chance["brier"]
+    md = lb.render_markdown(table, references=refs)
+    line = next(ln for ln in md.splitlines() if ln.startswith("| — |"))
+    assert line.startswith("| — | *chance* (reference) | – | – | – | 0.5000 (0.500–0.500) |")
+    assert "Chance only: majority needs the bench train split" in md
+
+    monkeypatch.delenv("DEEPIMAGINE_CTOPEN_DIR", raising=False)
+    monkeypatch.setenv("DEEPIMAGINE_CACHE", str(tmp_path / "empty-cache"))
+    none = lb.board_references(table)[("ctopen", "winter2025")]
+    assert none.entries == () and "CT Open winter2025's questions are not here" in none.note
+    page = lb.render_html(table, {("ctopen", "winter2025"): none})
+    assert 'class="ref"' not in page and "CT Open winter2025&#x27;s questions are not here" in page
+
+    # a board scored on a subset: the edition's 605 questions are not its questions, so no reference rows
+    subset = questions[:300]
+    path = write_jsonl(forecasts(subset, p_right=0.7, confidence=0.7, seed=1), tmp_path / "sub.jsonl")
+    report = score(subset, [path])
+    meta = lb.check_metadata(model_name="m", model_revision="r1", training_cutoff="2024-01-01", benchmark="ctopen",
+                             edition="winter2025", submitted_at="2025-06-01T00:00:00Z")  # fmt: skip
+    rows = lb._rows("f" * 64, meta, report, report.items, ["0" * 64], lb.questions_fingerprint(subset))
+    other = lb.board_references(pa.Table.from_pylist(rows, schema=lb.SCHEMA), source=shared_data / "ct_open")
+    assert other[("ctopen", "winter2025")].entries == ()
+    assert "the 605 questions found are not those this board was scored on" in other[("ctopen", "winter2025")].note
 
 
 def test_markdown_table_lists_every_submission(board, tmp_path):
@@ -379,6 +559,10 @@ def test_markdown_table_lists_every_submission(board, tmp_path):
     assert "1,000 resamples of the trials, seed 0" in md
     assert "Overconfident \\<b\\>B\\</b\\> & co †" in md  # escaped markup and the contamination mark
     assert "<b>" not in md
+    # the chance reference row, unranked, from the board's own questions ($DEEPIMAGINE_CTOPEN_DIR); no bench given
+    chance = [ln for ln in md.splitlines() if ln.startswith("| — | *chance* (reference) |")]
+    assert len(chance) == 1 and "| 0.5000 (0.500–0.500) |" in chance[0]
+    assert "Chance only: majority needs the bench train split (no bench given" in md
 
 
 def test_store_from_before_the_intervals_reads_renders_and_takes_new_entries(board, questions, tmp_path):

@@ -2,7 +2,8 @@
 ``lm_eval`` runs them end to end on a tiny random causal LM, writing samples that ``deepimagine score`` reads back.
 
 The bench and pairs tasks are checked both ways: built in memory (no ``hub_dir``) and read from a hub folder that
-the package's builders write here; the two must give the same docs. CT Open needs ``../shared/data/ct_open``.
+the package's builders write here; the two must give the same docs. CT Open needs ``../shared/data/ct_open``
+(or ``$DEEPIMAGINE_CTOPEN_DIR``).
 """
 
 from __future__ import annotations
@@ -50,14 +51,6 @@ def _check_doc(doc: dict) -> None:
     assert doc["category"].startswith(f"{len(doc['options'])}-way ")
     slots = ", ".join(f"p{i + 1}" for i in range(len(doc["options"])))
     assert doc["prompt"].endswith(f"DECISION: ({slots})\ngiving your probability for each option, in order.")
-
-
-@pytest.fixture(scope="module")
-def ctopen_dir(shared_data) -> Path:
-    d = shared_data / "ct_open"
-    if not (d / ctopen.EDITIONS["winter2025"]).is_file():
-        pytest.skip("CT Open Winter 2025 is not in ../shared/data/ct_open")
-    return d
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +155,7 @@ def test_group_needs_every_edition(ctopen_dir):
 
 def test_ctopen_summer2025_docs(ctopen_dir):
     if not (ctopen_dir / ctopen.EDITIONS["summer2025"]).is_file():
-        pytest.skip("CT Open Summer 2025 is not on this machine (no network to fetch it)")
+        pytest.skip("CT Open Summer 2025 questions and answers (not redistributable) are not here, nor a network")
     loaded = _manager(ctopen_source=str(ctopen_dir)).load(["ctopen_summer2025", "ctopen_summer2025_ll"])
     docs = _docs(loaded, "ctopen_summer2025")
     questions = ctopen_questions("summer2025", ctopen_dir)
@@ -326,7 +319,7 @@ def _score(questions, path):
 @pytest.mark.parametrize("task", ["ctopen_winter2025", "ctopen_winter2025_ll"])
 def test_score_cli_reads_ctopen_samples(lm_eval_run, ctopen_available, task):
     if task not in lm_eval_run["samples"]:
-        pytest.skip("CT Open Winter 2025 is not on this machine")
+        pytest.skip("CT Open Winter 2025 questions and answers (not redistributable) are not here")
     path = lm_eval_run["samples"][task]
     _score(ctopen_questions("winter2025", ctopen_available), path)
     cmd = [str(BIN / "deepimagine"), "score", "--benchmark", "ctopen", "--edition", "winter2025",
@@ -436,11 +429,11 @@ def _jsonl(path: Path, records: list[dict]) -> Path:
     return path
 
 
-def test_ctopen_questions_match_the_tasks_and_offline_says_where_to_point(shared_data, tmp_path):
+def test_ctopen_questions_match_the_tasks_and_offline_says_where_to_point(ctopen_dir, tmp_path):
     import deepimagine_data as di
 
-    qs = di.questions("ctopen", "winter2025", shared_data / "ct_open")
-    docs = utils.ctopen_docs("winter2025", str(shared_data / "ct_open"))
+    qs = di.questions("ctopen", "winter2025", ctopen_dir)
+    docs = utils.ctopen_docs("winter2025", str(ctopen_dir))
     assert len(qs) == len(docs) == 605
     assert [q["prompt"] for q in qs] == [d["prompt"] for d in docs]
     assert not {"answer_index", "meta_label"} & set(qs[0])

@@ -1,7 +1,8 @@
 """Dose parsing and intervention-name normalization, tested on real registry strings.
 
 Every dose case below is a verbatim string from the AACT oncology subset shipped by Merck's aactreveal package
-(``/work/shared/data/aact_oncology_merck``: design_groups.title / .description, interventions.name / .description),
+(design_groups.title / .description, interventions.name / .description of the studies the repository carries: the
+embedded ``deepimagine_data/data/aact_oncology`` and ``tests/fixtures/aact_oncology_no_results``),
 except the ones marked ``brief`` (arm titles and descriptions of a dupilumab and a certolizumab trial, quoted in the
 task). The expected (value, unit, frequency, route) were written by reading each string, not by running the parser;
 ``test_dose_cases_are_real`` checks that the strings are really in the data.
@@ -234,13 +235,10 @@ def test_parse_dose_real_strings(source: str, text: str, expected: tuple | None)
     assert d.text in text  # the span is a piece of the input
 
 
-def test_dose_cases_are_real(shared_data) -> None:
+def test_dose_cases_are_real(aact_oncology) -> None:
     pl = pytest.importorskip("polars")
-    base = shared_data / "aact_oncology_merck"
-    if not (base / "interventions.parquet").exists():
-        pytest.skip("AACT oncology subset not present")
-    groups = pl.read_parquet(base / "design_groups.parquet", columns=["title", "description"])
-    interventions = pl.read_parquet(base / "interventions.parquet", columns=["name", "description"])
+    groups = pl.read_parquet(aact_oncology / "design_groups.parquet", columns=["title", "description"])
+    interventions = pl.read_parquet(aact_oncology / "interventions.parquet", columns=["name", "description"])
     columns = {
         DG_T: set(groups["title"].drop_nulls()),
         DG_D: set(groups["description"].drop_nulls()),
@@ -591,20 +589,17 @@ def test_normalize_interventions_table() -> None:
     assert out.column("name").to_pylist() == table.column("name").to_pylist()
 
 
-def test_normalizer_on_all_real_names(shared_data) -> None:
+def test_normalizer_on_real_names(aact_oncology) -> None:
     pl = pytest.importorskip("polars")
-    path = shared_data / "aact_oncology_merck" / "interventions.parquet"
-    if not path.exists():
-        pytest.skip("AACT oncology subset not present")
     import time
 
-    names = pl.read_parquet(path, columns=["name"])["name"].to_list()
+    names = pl.read_parquet(aact_oncology / "interventions.parquet", columns=["name"])["name"].to_list()
     t0 = time.perf_counter()
     nn = NameNormalizer().fit((n, None) for n in names)
     normalized = nn.transform(names)
     elapsed = time.perf_counter() - t0
-    assert len(names) == 83_911
-    assert elapsed < 60  # about 2.5 s on 2 cores
+    assert len(names) == 14_234 + 169  # every intervention of the 5,557 + 78 studies
+    assert elapsed < 20  # about 0.8 s on 2 cores
     n = dict(zip(names, normalized, strict=True))
     assert n["Nab-paclitaxel"] == n["Nab paclitaxel"] == n["Albumin-Bound Paclitaxel"] == "nab-paclitaxel"
     assert n["Paclitaxel"] == n["paclitaxel"] == "paclitaxel"

@@ -230,7 +230,10 @@ def _at(folder: Path, rel: str = SHARD) -> str:
 
 
 def _stated(folder: Path) -> str:
-    return pub._CARD_FINGERPRINT.search((folder / "README.md").read_text(encoding="utf-8")).group(1)
+    """The fingerprint of the tables the card's YAML states, read the way the hub reads a card."""
+    from huggingface_hub import DatasetCard
+
+    return DatasetCard.load(folder / "README.md").data.to_dict()["deepimagine"]["fingerprint"]
 
 
 def _rewrite(path: Path, change) -> None:
@@ -366,7 +369,7 @@ def test_shards_stream_across_files_and_row_groups(trials_folder, tmp_path, monk
         "deepimagine/arms",
         {"arms": {"train": arms}},
         "",
-        card=lambda fp: (f"Built by deepimagine-data; fingerprint of the tables: `{fp}`.", {}),
+        card=lambda fp: ("Built by deepimagine-data.", {"deepimagine": {"version": "0.1.0", "fingerprint": fp}}),
     )
     assert len(list((folder / "arms").glob("train-*.parquet"))) == -(-arms.num_rows // 4_000) > 2
     p = plan(folder, "deepimagine/arms", "0.1.0")
@@ -460,6 +463,26 @@ def test_card_without_fingerprint_is_checked_and_said(trials_folder, tmp_path):
     p = plan(folder, "deepimagine/arms", "0.1.0")
     assert p.card_fingerprint is None and p.rows == arms.num_rows
     assert "the card states no fingerprint of the tables to compare" in _dry_run_lines(p)[2]
+
+
+def test_card_fingerprint_is_read_from_the_yaml_not_the_text(folder_copy):
+    """The fingerprint is the front matter's `deepimagine.fingerprint`: a digest in the card's text is not read, and a
+    malformed one in the YAML is refused naming the card and the key."""
+    import yaml
+
+    readme = folder_copy / "README.md"
+    front, body = readme.read_text(encoding="utf-8").split("\n---\n", 1)
+    meta = yaml.safe_load(front.removeprefix("---\n"))
+    stated = meta["deepimagine"]["fingerprint"]
+    assert stated in body  # the text says it too, for a reader
+    meta["deepimagine"]["fingerprint"] = "0" * 64
+    readme.write_text(f"---\n{yaml.safe_dump(meta, sort_keys=False)}---\n{body}", encoding="utf-8")
+    with pytest.raises(PublishError, match=f"the card states fingerprint {'0' * 64} but the rows"):
+        plan(folder_copy, REPO, "0.1.0")
+    meta["deepimagine"]["fingerprint"] = "abc"
+    readme.write_text(f"---\n{yaml.safe_dump(meta, sort_keys=False)}---\n{body}", encoding="utf-8")
+    with pytest.raises(PublishError, match=r"README.md: front matter `deepimagine.fingerprint` is not a sha256"):
+        plan(folder_copy, REPO, "0.1.0")
 
 
 def test_cli_refuses_a_damaged_folder_in_one_line(folder_copy, capsys):

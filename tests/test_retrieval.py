@@ -30,9 +30,10 @@ def _rows(table: pa.Table, trial_id: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def tables(shared_data) -> dict[str, pa.Table]:
-    """100 real AACT studies (every 400th NCT id of the oncology subset, plus NCT03584009), with and without results."""
-    merck = shared_data / "aact_oncology_merck"
+def tables(aact_oncology) -> dict[str, pa.Table]:
+    """100 real AACT studies (evenly spaced NCT ids of the shipped oncology studies, plus NCT03584009); one of
+    them has no posted results."""
+    merck = aact_oncology
     ids = sorted(pl.read_parquet(merck / "studies.parquet", columns=["nct_id"])["nct_id"].to_list())
     picked = sorted(set(ids[:: len(ids) // (N_REAL - 1)][: N_REAL - 1]) | {VENETOCLAX})
     t, _ = aact.read(merck, require_results=False, nct_ids=picked, progress=False)

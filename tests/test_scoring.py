@@ -25,8 +25,8 @@ GOLDEN = Path(__file__).parent / "data" / "ctopen_winter2025_golden.json"
 
 
 @pytest.fixture(scope="module")
-def winter(shared_data):
-    return ctopen_questions("winter2025", shared_data / "ct_open")
+def winter(ctopen_dir):
+    return ctopen_questions("winter2025", ctopen_dir)
 
 
 @pytest.fixture(scope="module")
@@ -176,9 +176,9 @@ def test_unreadable_decisions_count_wrong_and_are_reported(winter, tmp_path):
     assert right.predicted == 2 and right.p_true < 1e-11
 
 
-def test_cli_json_document(run_files, shared_data):
+def test_cli_json_document(run_files, ctopen_dir):
     cmd = [sys.executable, "-m", "deepimagine_data.cli", "score", "--benchmark", "ctopen", "--edition", "winter2025"]
-    cmd += ["--source", str(shared_data / "ct_open"), "--json", "--predictions", *map(str, run_files)]
+    cmd += ["--source", str(ctopen_dir), "--json", "--predictions", *map(str, run_files)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
     doc = json.loads(res.stdout)
@@ -195,9 +195,9 @@ def test_cli_json_document(run_files, shared_data):
     assert doc["meta"]["bootstrap"]["resamples"] == M.BOOTSTRAP_RESAMPLES and "overall" in doc["meta"]
 
 
-def test_cli_table_and_clear_error(run_files, shared_data, tmp_path):
+def test_cli_table_and_clear_error(run_files, ctopen_dir, tmp_path):
     base = [sys.executable, "-m", "deepimagine_data.cli", "score", "--benchmark", "ctopen", "--edition", "winter2025"]
-    base += ["--source", str(shared_data / "ct_open")]
+    base += ["--source", str(ctopen_dir)]
     plot = tmp_path / "reliability.svg"
     res = subprocess.run(
         [*base, "--predictions", str(run_files[1]), "--plot", str(plot)], capture_output=True, text=True, timeout=300

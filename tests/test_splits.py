@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from conftest import SHARED
 
 from deepimagine_data import ctopen, pipeline
 from deepimagine_data.pipeline import BuildOptions
@@ -107,14 +107,14 @@ def test_user_exclusion_list_through_the_builder(tmp_path):
     assert row[:2] == ("user:exclude.txt", 3) and row[2] == f"applied: user file {f}"
 
 
-def test_no_ct_open_trial_in_any_training_split(shared_data):
-    """Both CT Open editions' trial ids are kept out of every train split (Winter 2025 read from the shared copy;
+def test_no_ct_open_trial_in_any_training_split(ctopen_dir):
+    """Both CT Open editions' trial ids are kept out of every train split (Winter 2025 read from the local copy;
     Summer 2025 is not on this machine, and the build records it as not loaded)."""
     from deepimagine_data.builders import bench, pairs
 
-    winter = ctopen.nct_ids(["winter2025"], shared_data / "ct_open")
+    winter = ctopen.nct_ids(["winter2025"], ctopen_dir)
     assert len(winter) == 314
-    opts = BuildOptions(ctopen_source=str(shared_data / "ct_open"))
+    opts = BuildOptions(ctopen_source=str(ctopen_dir))
     for mod in (pairs, bench):
         split, info = mod.build_tables(opts)
         assert "ctopen_winter2025" in info["decontamination"].lists
@@ -155,7 +155,7 @@ def test_default_build_applies_both_shipped_lists_offline(monkeypatch):
     for name in ("ctopen_winter2025", "ctopen_summer2025"):
         assert summary[name][1].startswith("applied: shipped id list (ClinicalTrial-OpenChallenge/CT_Open@7a29c11")
     # the shipped Summer list is the shared folder's list, id for id (where that folder is here)
-    shared = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ct_open" / "Summer_2025_nct_ids.txt"
+    shared = SHARED / "ct_open" / "Summer_2025_nct_ids.txt"
     if shared.exists():
         assert deco.lists["ctopen_summer2025"] == {x.strip() for x in shared.read_text().split() if x.strip()}
     # a real trial of each edition is out of train (Winter: NCT05799287, Telitacicept; Summer: the list's first id)

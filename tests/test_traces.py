@@ -1,7 +1,7 @@
 """`deepimagine traces` end to end: real pair rows, a real OpenAI-compatible server over a fine-tuned tiny model,
 scripted servers for the HTTP protocol, and a table of realistic teacher outputs through the keep/reject filter.
 
-The pair rows come from real ClinicalTrials.gov records (the AACT spec fixtures in ../shared/data) through the
+The pair rows come from real ClinicalTrials.gov records (the AACT spec fixtures in tests/fixtures/aact_spec) through the
 package's own reader and strict-pair builder (2-3 s instead of the ~45 s of the whole embedded snapshot).
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import tarfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -29,8 +28,6 @@ from deepimagine_data.traces.client import ChatClient, FatalHTTPError, TeacherHT
 from deepimagine_data.traces.generate import TRACES, read_pairs
 from deepimagine_data.traces.prompt import TEMPLATE_VERSION, templates
 
-ARCHIVE = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "aact_fixtures"
-ARCHIVE = ARCHIVE / "aact_spec_fixtures_with_results.tar.gz"
 FIXED_ANSWER = "No change.\nDECISION: (1.0, 0.0)"  # what the fine-tuned tiny teacher says to any prompt
 CARD = "# deepimagine/pairs\n\nTest pairs.\n\n## Counts\n\nsome.\n\n## Citation\n\n```bibtex\n@misc{x}\n```\n"
 
@@ -50,17 +47,12 @@ def one_thread():
 
 
 @pytest.fixture(scope="module")
-def pair_tables(tmp_path_factory) -> dict[str, pa.Table]:
+def pair_tables(aact_spec_json) -> dict[str, pa.Table]:
     """Strict pairs built by the package from three real ClinicalTrials.gov records."""
-    if not ARCHIVE.exists():
-        pytest.skip(f"shared fixtures not found: {ARCHIVE}")
     from deepimagine_data.pairs.strict import build_pairs
     from deepimagine_data.sources import ctgov_json
 
-    out = tmp_path_factory.mktemp("aact_fixtures_traces")
-    with tarfile.open(ARCHIVE) as tf:
-        tf.extractall(out, filter="data")
-    files = sorted((out / "spec" / "support" / "json_data").glob("NCT*.json"))
+    files = sorted(aact_spec_json.glob("NCT*.json"))
     tables, _ = ctgov_json.read(files)
     return build_pairs(tables)
 

@@ -50,3 +50,9 @@ def make_tiny_llama(out: Path, *, seed: int = 0, extra_texts: list[str] | None =
     )
     LlamaForCausalLM(config).save_pretrained(out)
     return out
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(make_tiny_llama(Path(sys.argv[1] if len(sys.argv) > 1 else "tiny-llama")))

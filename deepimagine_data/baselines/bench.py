@@ -195,7 +195,7 @@ def fit(
             sel = select(model, x_train[ti], y_t, x_valid[vi], y_v, selection_score(cat, classes), seed)
             params, score, tried, fitted = sel.params, sel.score, sel.tried, sel.model
         else:
-            params = next(p for p in grid(model) if model != "knn" or p["n_neighbors"] <= len(ti))
+            params = next(p for p in grid(model) if models.spec(model).fits(p, len(ti)))
             fitted = models.fit(model, make(model, params, seed), x_train[ti], y_t)
             score, tried = None, []
         if hasattr(fitted, "n_jobs"):

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from ..scoring.metrics import BOOTSTRAP_RESAMPLES, CATEGORIES, MIN_CATEGORY_QUESTIONS
 from .bench import DEFAULT_OUT, default_name
+from .features import VIEW, VIEWS
 from .models import MODELS, NAMES
 
 TOP_PHASES = ("I", "II", "III")
@@ -291,7 +292,7 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     """Register ``baseline`` (with ``run`` and ``report``) on the ``deepimagine`` subcommand parser."""
     p = sub.add_parser(
         "baseline",
-        help="correlational baselines (lr, rf, gbm, knn) on the bench, CT Open and TOP",
+        help=f"correlational baselines ({', '.join(MODELS)}) on the bench, CT Open and TOP",
         description="Train on the bench train split (TOP: its training file), choose hyperparameters on validation "
         "only, predict the evaluated questions, write a submission and score it with the package's scorer.",
     )
@@ -303,10 +304,10 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
         "HINT's TOP CSVs (--train/--valid/--test; top). Fits on training data only, selects hyperparameters on "
         "validation only, prints the scorer's figures and writes --out/<benchmark>-<edition>-<model>.jsonl (the "
         "submission, bench and ctopen) and .json (the figures); --submit also appends the submission to the "
-        "leaderboard store --store. --model all runs lr, rf, gbm and knn in turn and prints one table.",
+        f"leaderboard store --store. --model all runs {', '.join(MODELS)} in turn and prints one table.",
     )
     r.add_argument(
-        "--model", choices=[*MODELS, "all"], required=True, help="one model, or all four in turn (then a table)"
+        "--model", choices=[*MODELS, "all"], required=True, help="one model, or all of them in turn (then a table)"
     )
     r.add_argument("--benchmark", choices=["bench", "ctopen", "top"], required=True)
     r.add_argument("--edition", choices=["winter2025", "summer2025"], help="CT Open edition (ctopen)")
@@ -320,9 +321,9 @@ def add_cli(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--out", default=str(DEFAULT_OUT), help="folder for the submission and figures (./baselines)")
     r.add_argument(
         "--view",
-        choices=["sparse", "compact", "embedding"],
+        choices=list(VIEWS),
         default=None,
-        help="feature view (default: sparse for lr, compact for rf/gbm, embedding for knn)",
+        help=f"feature view (default: the model's own: {', '.join(f'{v} for {m}' for m, v in VIEW.items())})",
     )
     r.add_argument(
         "--max-train",

@@ -49,6 +49,8 @@ from typing import Any
 
 import numpy as np
 
+from .registry import REGISTRY
+
 FEATURE_SETS = ("text", "full")
 ARM_TYPES = ("EXPERIMENTAL", "ACTIVE_COMPARATOR", "PLACEBO_COMPARATOR", "NO_INTERVENTION", "SHAM_COMPARATOR", "OTHER")
 # CT Open fields that hold or point at the answer: never read here.
@@ -89,7 +91,8 @@ COMPACT_TOP_K = 15
 COMPACT_SVD = 10
 COMPACT_LEVELS = 255
 VIEWS = ("sparse", "compact", "embedding")
-VIEW = {"lr": "sparse", "rf": "compact", "gbm": "compact", "knn": "embedding"}
+# each model's default view, from its spec (registry.py)
+VIEW = {name: s.view for name, s in REGISTRY.items()}
 
 
 # --- rows ------------------------------------------------------------------------------------------------------
@@ -102,16 +105,6 @@ def _arm(title: Any, description: Any, arm_type: Any, interventions: Sequence[st
         "arm_type": arm_type or None,
         "interventions": [x for x in (interventions or []) if x],
     }
-
-
-def _read_split(folder: Path, split: str):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    files = sorted(folder.glob(f"{split}-*.parquet"))
-    if not files:
-        raise FileNotFoundError(f"no {split} split under {folder} (run `deepimagine build`)")
-    return pa.concat_tables([pq.read_table(f) for f in files])
 
 
 def _hub_root(hub: str | os.PathLike) -> Path:
@@ -137,19 +130,20 @@ def bench_rows(hub: str | os.PathLike, splits: Sequence[str] = ("train", "valida
     >>> len(rows["test"]), rows["test"][0]["key"]  # doctest: +SKIP
     (912, ('NCT00004921', 'NCT00004921:O0', 0))
     """
+    from ..hub import read_split
     from ..scoring.questions import bench_questions
 
     root = _hub_root(hub)
-    trials = {r["trial_id"]: r for r in _read_split(root / "trials" / "trials", "train").to_pylist()}
+    trials = {r["trial_id"]: r for r in read_split(root / "trials", "trials", "train").to_pylist()}
     normalized: dict[tuple[str, str], str] = {}
-    for r in _read_split(root / "trials" / "interventions", "train").to_pylist():
+    for r in read_split(root / "trials", "interventions", "train").to_pylist():
         if r["normalized_name"]:
             normalized[(r["trial_id"], r["name"])] = r["normalized_name"]
     out = {}
     for split in splits:
         keys = {q.question_id: q.key for q in bench_questions(root / "bench", split)}
         rows = []
-        for q in _read_split(root / "bench" / "questions", split).to_pylist():
+        for q in read_split(root / "bench", "questions", split).to_pylist():
             rows.append(_bench_row(q, trials.get(q["trial_id"]) or {}, normalized, keys[q["question_id"]], split))
         rows.sort(key=lambda r: r["question_id"])
         out[split] = rows

@@ -22,11 +22,11 @@ a :class:`TopFormatError` naming the file, the line the record starts on, the NC
 Features (``TopFeatures``) are fitted on the training trials only: the phase one-hot, log1p counts of diseases,
 drugs, ICD codes and SMILES (standardized; trees are invariant to this, logistic regression needs it), and TF-IDF
 of the criteria text, the disease names, the drug names and ICD-10 code prefixes (chapter letter, category,
-category + first decimal); ~6,300 columns on phase I, ~600 for ``gbm`` (:data:`GBM_MAX_FEATURES`: it densifies and
-histograms every column, and runs on one OpenMP thread). ``status`` and ``why_stop`` are never features: they
-record how the trial ended (in phase I train 269 of 282 terminated trials are labelled 0), i.e. the label. The
-``knn`` model uses only sentence embeddings (the bundled MiniLM, cached by content) of a text view of diseases,
-drugs and the first ``TEXT_MAX_CHARS`` characters of the criteria (:func:`top_text`).
+category + first decimal); ~6,300 columns on phase I, ~600 for ``gbm`` (its spec's caps, :data:`GBM_MAX_FEATURES`:
+it densifies and histograms every column, and runs on one OpenMP thread). ``status`` and ``why_stop`` are never
+features: they record how the trial ended (in phase I train 269 of 282 terminated trials are labelled 0), i.e. the
+label. The ``knn`` model uses only sentence embeddings (the bundled MiniLM, cached by content) of a text view of
+diseases, drugs and the first ``TEXT_MAX_CHARS`` characters of the criteria (:func:`top_text`).
 
 Protocol of :func:`run_top` (hyperparameters chosen by PR-AUC on a selection split, never on the figures' split):
 
@@ -74,6 +74,7 @@ import numpy as np
 from ..errors import RecordError
 from . import models
 from .models import MODELS, NAMES, make, select
+from .registry import GBM_MAX_FEATURES  # noqa: F401 - defined with gbm's spec, still importable from here
 
 __all__ = [
     "COLUMNS",
@@ -424,20 +425,13 @@ class EmbeddingFeatures:
         }
 
 
-# gbm densifies and histograms every column at each of its 200 iterations: it gets the most frequent terms only
-# (~600 columns; the full ~6,300 would take ~15 minutes on 2 cores).
-GBM_MAX_FEATURES = {
-    "criteria_max_features": 300,
-    "diseases_max_features": 100,
-    "drugs_max_features": 100,
-    "icd_max_features": 100,
-}
-
-
 def _features(model: str, embedder=None) -> TopFeatures | EmbeddingFeatures:
-    if model == "knn":
+    # the spec decides: an embedding model reads sentence embeddings only, any other TF-IDF and one-hots, capped where
+    # the spec caps them (gbm: registry.GBM_MAX_FEATURES)
+    s = models.spec(model)
+    if s.view == "embedding":
         return EmbeddingFeatures(embedder)
-    return TopFeatures(**GBM_MAX_FEATURES) if model == "gbm" else TopFeatures()
+    return TopFeatures(**(s.top_max_features or {}))
 
 
 # -- protocol -----------------------------------------------------------------------------------------------------

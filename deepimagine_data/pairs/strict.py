@@ -27,6 +27,7 @@ from collections import Counter, defaultdict
 import pyarrow as pa
 
 from .comparisons import Corpus, all_comparisons, comparison, exclusion
+from .kinds import STRICT
 from .render import (
     TargetRule,
     arm_pair_blocks,
@@ -38,7 +39,7 @@ from .render import (
     result_text,
 )
 
-KINDS = ("strict_arm", "strict_dose", "strict_outcome")
+KINDS = STRICT  # the strict kinds of the pair-kind registry (pairs/kinds.py)
 OUTCOME_ANCHORS = 3
 
 S, F, I, B, D = pa.string(), pa.float64(), pa.int64(), pa.bool_(), pa.date32()

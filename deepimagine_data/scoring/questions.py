@@ -83,15 +83,11 @@ def bench_questions(path: str | os.PathLike | None = None, split: str = "test") 
         tables, _ = bench.build_tables()
         t: pa.Table = tables["questions"][split]
     else:
-        import pyarrow.parquet as pq
+        from ..hub import dataset_folder, read_split
 
-        p = Path(path)
-        if (p / "deepimagine" / "bench").is_dir():
-            p = p / "deepimagine" / "bench"
-        files = sorted((p / "questions").glob(f"{split}-*.parquet"))
-        if not files:
-            raise FileNotFoundError(f"no {split} split of config 'questions' under {p} (run `deepimagine build`)")
-        t = pa.concat_tables([pq.read_table(f, columns=cols) for f in files])
+        # a folder holding the config (whatever its name), else a build root or a hub repo id (ORG/NAME@REV)
+        p = Path(path) if (Path(path) / "questions").is_dir() else dataset_folder(path, "bench")
+        t = read_split(p, "questions", split, cols)
     rows = sorted(t.select(cols).to_pylist(), key=lambda r: r["question_id"])
     index: dict[tuple[str, str], int] = defaultdict(int)
     out = []

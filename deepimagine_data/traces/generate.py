@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import RecordError
+from ..hub import split_files
 from ..pairs.factors import changed_factors_of
 from . import verify
 from .cache import ResponseCache, request_key
@@ -179,7 +180,7 @@ def read_pairs(
         if not (folder / cfg).is_dir():
             raise RecordError(DATASET, "config", f"no config {cfg!r} in {folder} (present: {', '.join(present)})")
         for split in splits:
-            files = sorted((folder / cfg).glob(f"{split}-*.parquet"))
+            files = split_files(folder, cfg, split)
             where = f"{DATASET}/{cfg}/{split}"
             if not files:
                 have = sorted({p.name.split("-")[0] for p in (folder / cfg).glob("*.parquet")})

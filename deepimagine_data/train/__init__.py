@@ -8,5 +8,5 @@ Modules: :mod:`.data` (dataset resolution, version check, TRL columns), :mod:`.r
 >>> decision_reward(["q"], ["DECISION: (0.1, 0.9)"], reference_index=[1], n_options=[2])
 [1.0]
 
-Cite: DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining, arXiv 2604.23054.
+Cite: DeepImagine: Learning Biomedical Reasoning via Successive Counterfactual Imagining, arXiv 2604.23054.
 """

@@ -6,7 +6,7 @@ trl, peft and torch are imported inside the commands, so ``deepimagine --help`` 
 >>> main(["sft", "--model", "runs/tiny-llama", "--max-steps", "2", "--limit", "16"])  # doctest: +SKIP
 >>> main(["grpo", "--recipe", "grpo-9b-vllm.yaml", "--model", "runs/sft-merged"])  # doctest: +SKIP
 
-Cite: DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining, arXiv 2604.23054.
+Cite: DeepImagine: Learning Biomedical Reasoning via Successive Counterfactual Imagining, arXiv 2604.23054.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ TRAIN_EXTRA = "pip install 'deepimagine-data[train]'"
 _COMMON_DESC = (
     "Reads the dataset --dataset (default deepimagine/pairs): the folder <--hub-dir>/<dataset> (default ./hub, as "
     "`deepimagine build` writes it), else that folder, else the Hugging Face hub at --revision. A local folder's "
-    "card must state the version --revision names (v0.2.0 matches 'Version **0.2.0**'). Writes to --output-dir "
+    "card must state the version --revision names (v0.2.0 matches `deepimagine: {{version: 0.2.0}}` in the card's "
+    "YAML). Writes to --output-dir "
     "(default runs/{mode}-<timestamp>): the LoRA adapter (adapter_config.json, adapter_model.safetensors), the "
     "tokenizer, trainer_state.json and deepimagine_run.json (dataset, configs, version, card fingerprint, row "
     "counts, model, every training setting, package versions). Settings: package defaults < --recipe YAML < flags. "

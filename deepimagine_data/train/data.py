@@ -7,9 +7,10 @@ Resolution of ``--dataset`` (a hub repo id such as ``deepimagine/pairs``, or a f
 2. the argument is an existing folder: that folder;
 3. otherwise the Hugging Face hub: ``load_dataset(repo_id, config, revision=--revision)``.
 
-A local folder has no git revisions, so ``--revision`` must equal the card's ``Version **x**`` line (``v0.1.0`` and
-``0.1.0`` both match ``Version **0.1.0**``); anything else is refused rather than training on other data than asked.
-The card's version and fingerprint go into the run record (``deepimagine_run.json``).
+A local folder has no git revisions, so ``--revision`` must equal the version in the card's YAML front matter
+(``deepimagine: {version: 0.1.0, fingerprint: <sha256>, package_version: ...}``, as ``deepimagine build`` writes it;
+``v0.1.0`` and ``0.1.0`` both match ``0.1.0``); anything else is refused rather than training on other data than
+asked. The card's version and fingerprint go into the run record (``deepimagine_run.json``).
 
 Columns handed to TRL (nothing else, so no label or metadata column leaks into the model's input):
 
@@ -32,7 +33,7 @@ taken from the other configs alone.
 >>> ds.column_names, stats["rows"]  # doctest: +SKIP
 (['prompt', 'completion'], 16)
 
-Cite: DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining, arXiv 2604.23054.
+Cite: DeepImagine: Learning Biomedical Reasoning via Successive Counterfactual Imagining, arXiv 2604.23054.
 """
 
 from __future__ import annotations
@@ -47,15 +48,16 @@ from typing import Any
 
 import yaml
 
-SFT_CONFIGS = ("strict_arm", "strict_dose", "strict_outcome")
+from ..pairs.kinds import GRPO, SFT
+
+SFT_CONFIGS = SFT  # the pair-kind registry (pairs/kinds.py) says what each trainer reads
 TRACES_CONFIG = "traces"
-GRPO_CONFIGS = ("approx",)
+GRPO_CONFIGS = GRPO
 FORMATS = ("text", "messages")
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
-_VERSION_LINE = re.compile(r"Version \*\*([^*\s]+)\*\*")
-# "fingerprint of the tables: `<sha256>`" in the pairs card; the first backticked hex digest after "fingerprint"
-_FINGERPRINT_LINE = re.compile(r"fingerprint[^`\n]*`([0-9a-f]{16,64})`", re.I)
+# The front-matter key holding the corpus version and the fingerprint of its tables (builder_kit.deepimagine_meta).
+CARD_KEY = "deepimagine"
 
 
 class TrainDataError(ValueError):
@@ -70,8 +72,8 @@ class DatasetSource:
     kind: str  # "folder" or "hub"
     location: str  # absolute folder path, or the hub repo id
     revision: str | None  # --revision as given
-    version: str | None  # the card's ``Version **x**``
-    fingerprint: str | None  # the card's fingerprint line
+    version: str | None  # the card's ``deepimagine.version``
+    fingerprint: str | None  # the card's ``deepimagine.fingerprint`` (of the tables)
     card_sha256: str | None
     splits: dict[str, list[str]] = field(default_factory=dict)  # config -> splits the card declares
 
@@ -103,7 +105,7 @@ def _norm_version(v: str) -> str:
 
 
 def parse_card(text: str, where: str) -> tuple[dict[str, list[str]], str | None, str | None]:
-    """(config -> declared splits, version, fingerprint) from a dataset card's text."""
+    """(config -> declared splits, version, fingerprint) from a dataset card: all three from its YAML front matter."""
     m = _FRONT_MATTER.match(text)
     if not m:
         raise TrainDataError(f"{where}: README.md has no YAML front matter with `configs:`")
@@ -121,10 +123,11 @@ def parse_card(text: str, where: str) -> tuple[dict[str, list[str]], str | None,
         files = cfg.get("data_files")
         items = files if isinstance(files, list) else [files] if files else []
         splits[cfg["config_name"]] = [it["split"] for it in items if isinstance(it, dict) and "split" in it]
-    body = text[m.end() :]
-    version = _VERSION_LINE.search(body)
-    fingerprint = _FINGERPRINT_LINE.search(body)
-    return splits, version.group(1) if version else None, fingerprint.group(1) if fingerprint else None
+    block = meta.get(CARD_KEY) or {}
+    if not isinstance(block, dict):
+        raise TrainDataError(f"{where}: README.md front matter `{CARD_KEY}:` is not a mapping (version, fingerprint)")
+    version, fingerprint = block.get("version"), block.get("fingerprint")
+    return splits, None if version is None else str(version), None if fingerprint is None else str(fingerprint)
 
 
 def _check_version(where: str, revision: str | None, version: str | None, *, hub: bool) -> None:
@@ -134,7 +137,8 @@ def _check_version(where: str, revision: str | None, version: str | None, *, hub
         return  # a branch or commit on the hub: the hub resolves it, the card just records what it held
     if version is None:
         raise TrainDataError(
-            f"{where}: --revision {revision} asked, but the card states no version (no 'Version **x**' line)"
+            f"{where}: --revision {revision} asked, but the card states no version (no `{CARD_KEY}.version` in its "
+            "YAML front matter; rebuild it with `deepimagine build`)"
         )
     if _norm_version(revision) != _norm_version(version):
         raise TrainDataError(
@@ -169,11 +173,11 @@ def _folder_source(dataset: str, folder: Path, revision: str | None) -> DatasetS
 
 
 def _hub_source(repo_id: str, revision: str | None) -> DatasetSource:
-    from huggingface_hub import hf_hub_download
+    from ..hub import fetch_dataset
 
     where = f"dataset {repo_id} on the hub (revision {revision or 'main'})"
     try:
-        path = hf_hub_download(repo_id, "README.md", repo_type="dataset", revision=revision)
+        path = fetch_dataset(repo_id, revision, patterns=[]) / "README.md"
     except Exception as e:  # offline, missing repo, missing revision: one line, the hub's own reason
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise TrainDataError(

@@ -13,7 +13,7 @@ TRL 1.16's GRPO does not truncate prompts, so prompts over ``--max-length`` toke
 >>> main(["train", "grpo", "--model", "runs/sft", "--max-steps", "2", "--num-generations", "2"])  # doctest: +SKIP
 grpo: deepimagine/pairs (folder hub/deepimagine/pairs, version 0.1.0, ...) configs approx; ...
 
-Cite: DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining, arXiv 2604.23054.
+Cite: DeepImagine: Learning Biomedical Reasoning via Successive Counterfactual Imagining, arXiv 2604.23054.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ On a machine without CUDA, :func:`cpu_safe` turns the GPU-only settings off (``b
 >>> build_trl_config("sft", cpu_safe(trainer)[0] | {"output_dir": "runs/x"}).bf16  # doctest: +SKIP
 False
 
-Cite: DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining, arXiv 2604.23054.
+Cite: DeepImagine: Learning Biomedical Reasoning via Successive Counterfactual Imagining, arXiv 2604.23054.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ Completions are strings for a text prompt and lists of message dicts for a conve
 >>> format_reward(["q"], [[{"role": "assistant", "content": "Decision: [20%, 80%]"}]], n_options=[2])
 [0.0]
 
-Cite: DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining, arXiv 2604.23054.
+Cite: DeepImagine: Learning Biomedical Reasoning via Successive Counterfactual Imagining, arXiv 2604.23054.
 """
 
 from __future__ import annotations

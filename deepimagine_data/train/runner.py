@@ -9,7 +9,7 @@ version, card fingerprint, row counts), the model, every TRL/LoRA setting, the r
 >>> plan.source.version, plan.trainer["max_steps"]  # doctest: +SKIP
 ('0.1.0', 2)
 
-Cite: DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining, arXiv 2604.23054.
+Cite: DeepImagine: Learning Biomedical Reasoning via Successive Counterfactual Imagining, arXiv 2604.23054.
 """
 
 from __future__ import annotations

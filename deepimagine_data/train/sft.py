@@ -17,7 +17,7 @@ rather than truncated: TRL truncates from the end, which would cut off the ``DEC
 >>> main(["train", "sft", "--model", "runs/tiny-llama", "--max-steps", "2", "--limit", "16"])  # doctest: +SKIP
 sft: deepimagine/pairs (folder hub/deepimagine/pairs, version 0.1.0, fingerprint 14ccbc68c81dd7ae) ...
 
-Cite: DeepImagine: Predicting Clinical Trial Outcomes by Successive Counterfactual Imagining, arXiv 2604.23054.
+Cite: DeepImagine: Learning Biomedical Reasoning via Successive Counterfactual Imagining, arXiv 2604.23054.
 """
 
 from __future__ import annotations
