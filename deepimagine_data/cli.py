@@ -338,9 +338,10 @@ def _build(args: argparse.Namespace, opts, tx, t0: float) -> int:
             "note: the rebuilt deepimagine/pairs has no `traces` config; rerun your `deepimagine traces ...` command "
             "to add it back (its responses are cached: no request is sent for pairs already traced)"
         )
+    # load_pairs names the shards: datasets' own folder form would serve an earlier build from its cache
     print(
-        f'load it: cd {args.out} && python -c "from datasets import load_dataset; '
-        f"print(load_dataset('deepimagine/pairs', 'strict_arm'))\""
+        'load it (any directory): python -c "import deepimagine_data as di; '
+        f"print(di.load_pairs('strict_arm', hub_dir='{Path(args.out).resolve()}'))\""
     )
     return 0
 
@@ -442,8 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
         "NCT id lists shipped in the package (no network), plus the ids of its pickles where --ctopen-source or "
         "$DEEPIMAGINE_CTOPEN_DIR points at them. Prints what each step kept and dropped, by reason. "
         "approx and pathways embed each trial's text view (the [embed] extra; vectors cached under --cache-dir). "
-        "Run from "
-        "OUT, load_dataset('deepimagine/pairs', 'strict_arm') works offline.",
+        "Load from any directory with deepimagine_data.load_pairs('strict_arm', hub_dir=OUT), offline.",
     )
     b.add_argument(
         "--input",

@@ -65,3 +65,23 @@ def test_a_hub_repo_at_a_revision_reads_like_a_folder(hub_cache, bench_root):
 def test_a_revision_the_cache_lacks_offline_says_so(hub_cache):
     with pytest.raises(FileNotFoundError, match=r"deepimagine/bench at v9\.9\.9: not in the local hub cache"):
         bench_questions("deepimagine/bench@v9.9.9")
+
+
+def test_a_rebuilt_folder_is_read_afresh(bench_root, tmp_path):
+    """datasets caches ``load_dataset(folder, config)`` by the folder's path alone (datasets issue #2956): the
+    package's loader names the shards instead, so rows rewritten in the same folder are the rows it returns."""
+    import pyarrow.parquet as pq
+
+    from deepimagine_data.train.data import load_split, resolve_source
+
+    root = tmp_path / "hub"
+    shutil.copytree(bench_root / "deepimagine", root / "deepimagine")
+    src = resolve_source("deepimagine/bench", root)
+    first = load_split(src, "questions", "test")
+    (shard,) = (root / "deepimagine" / "bench" / "questions").glob("test-*.parquet")
+    table = pq.read_table(shard)
+    assert first.num_rows == table.num_rows > 10
+    shard.unlink()  # a rebuild writes new files in place of the old
+    pq.write_table(table.slice(0, 10), shard)
+    again = load_split(resolve_source("deepimagine/bench", root), "questions", "test")
+    assert again.num_rows == 10 and again["question_id"] == table.column("question_id").to_pylist()[:10]

@@ -48,6 +48,7 @@ from typing import Any
 
 import yaml
 
+from ..hub import split_files
 from ..pairs.kinds import GRPO, SFT
 
 SFT_CONFIGS = SFT  # the pair-kind registry (pairs/kinds.py) says what each trainer reads
@@ -232,7 +233,13 @@ def load_split(source: DatasetSource, config: str, split: str) -> Any:
         raise TrainDataError(f"{where}, config {config}: no split {split!r} (splits: {', '.join(declared)})")
     try:
         if source.kind == "folder":
-            return load_dataset(source.location, config, split=split)
+            # The folder form, load_dataset(folder, config), caches by the folder's path only: a rebuild into the
+            # same folder would load the previous build's rows from datasets' cache (datasets issue #2956). Named
+            # files are cached by their modification times, so a rebuild is read afresh.
+            files = [str(f) for f in split_files(source.location, config, split)]
+            if not files:
+                raise FileNotFoundError(f"no {config}/{split}-*.parquet in {source.location}")
+            return load_dataset("parquet", data_files={split: files}, split=split)
         return load_dataset(source.location, config, split=split, revision=source.revision)
     except (ValueError, FileNotFoundError) as e:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
