@@ -28,8 +28,6 @@ from deepimagine_data.builder_kit import (
     PAPER_URL,
     card_template,
     deepimagine_meta,
-    in_order,
-    lead_columns,
     size_categories,
     to_dataset_dict,
     write_corpus,
@@ -49,9 +47,7 @@ SOURCE_VERSION = "embedded-snapshot-1"
 VERSION = "0.3.0"
 CONFIGS = ["questions"]
 SPLITS = ["train", "validation", "test"]
-# The published column order: what people use first (ids, the question), then the rest as declared.
-FIRST_COLUMNS = ["question_id", "trial_id", "category", "prompt", "options", "answer_index", "answer"]
-SCHEMAS = {"questions": lead_columns(QUESTIONS, FIRST_COLUMNS)}
+SCHEMAS = {"questions": QUESTIONS}  # in its published order (question_rows.QUESTION_LEAD_COLUMNS first)
 FEATURES: dict[str, Features] = {k: Features.from_arrow_schema(s) for k, s in SCHEMAS.items()}
 ID_COLUMNS = {"questions": "question_id"}
 
@@ -85,7 +81,6 @@ def build_tables(
         capped,
     )
     pipeline.add_split_steps(funnel, split, removed)
-    split = {cfg: {s: in_order(t, SCHEMAS[cfg]) for s, t in by.items()} for cfg, by in split.items()}
     return split, {
         "max_per_trial": opts.bench_max_per_trial,
         "sources": ctx.assembled().sources,
@@ -304,7 +299,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
         "source_datasets": ["extended|deepimagine/trials"],
         "tags": ["clinical-trials", "benchmark", "ct-open", "medical", "arxiv:2604.23054"],
         "size_categories": size_categories(tables),
-        "deepimagine": deepimagine_meta(VERSION, fingerprint),
+        **deepimagine_meta(VERSION, fingerprint),
     }
     return body, meta
 

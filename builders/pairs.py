@@ -29,8 +29,6 @@ from deepimagine_data.builder_kit import (
     PAPER_URL,
     card_template,
     deepimagine_meta,
-    in_order,
-    lead_columns,
     size_categories,
     to_dataset_dict,
     write_corpus,
@@ -55,14 +53,8 @@ VERSION = "0.3.0"
 APPROX_CONFIGS = ["approx", "pathways"]
 CONFIGS = [*KINDS, *APPROX_CONFIGS]
 SPLITS = ["train", "validation", "test"]
-# The published column order: what people use first (ids, the question and its text), then the rest as declared.
-FIRST_COLUMNS = ["pair_id", "pathway_id", "kind", "trial_id", "prompt", "options", "answer_index", "completion",
-                 "messages"]  # fmt: skip
-SCHEMAS = {
-    **{k: lead_columns(PAIRS, FIRST_COLUMNS) for k in KINDS},
-    "approx": lead_columns(APPROX, FIRST_COLUMNS),
-    "pathways": lead_columns(PATHWAYS, FIRST_COLUMNS),
-}
+# Each in its published order (pairs.kinds.LEAD_COLUMNS first): the schemas are declared that way.
+SCHEMAS = {**{k: PAIRS for k in KINDS}, "approx": APPROX, "pathways": PATHWAYS}
 FEATURES: dict[str, Features] = {k: Features.from_arrow_schema(s) for k, s in SCHEMAS.items()}
 ID_COLUMNS = {**{k: "pair_id" for k in KINDS}, "approx": "pair_id", "pathways": "pathway_id"}
 
@@ -102,7 +94,6 @@ def build_tables(
     pipeline.add_split_steps(funnel, split, removed)
     info = {"reports": ctx.reports, "assignment": assignment, "decontamination": deco, "removed": removed}
     info["sources"] = ctx.assembled().sources
-    split = {cfg: {s: in_order(t, SCHEMAS[cfg]) for s, t in by.items()} for cfg, by in split.items()}
     if not packed:
         split = {cfg: {s: unpacked(t) for s, t in by.items()} for cfg, by in split.items()}
     return split, {**info, "approx": approx, "funnel": funnel}
@@ -177,7 +168,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
         "source_datasets": ["extended|deepimagine/trials"],
         "tags": ["clinical-trials", "counterfactual", "trl", "medical", "arxiv:2604.23054"],
         "size_categories": size_categories(tables),
-        "deepimagine": deepimagine_meta(VERSION, fingerprint),
+        **deepimagine_meta(VERSION, fingerprint),
     }
     return body, meta
 

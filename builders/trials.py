@@ -223,7 +223,7 @@ def render_card(tables: dict[str, dict[str, pa.Table]], info: dict, fingerprint:
         "source_datasets": [f"extended|{s.source}" for s, _ in counts],
         "tags": ["clinical-trials", "clinicaltrials.gov", "aact", "medical", "arxiv:2604.23054"],
         "size_categories": size_categories(tables),
-        "deepimagine": deepimagine_meta(VERSION, fingerprint),
+        **deepimagine_meta(VERSION, fingerprint),
     }
     return body, meta
 

@@ -15,7 +15,7 @@ from string import Template
 import pyarrow as pa
 from datasets import Dataset, DatasetDict, Features
 
-from .hub import size_category
+from .hub import CARD_KEY, size_category
 from .tables import PackedTable, unpacked
 
 PAPER_URL = "https://arxiv.org/abs/2604.23054"
@@ -64,40 +64,6 @@ def fingerprint(tables: dict[str, dict[str, pa.Table]]) -> str:
     from .tables import table_fingerprint
 
     return table_fingerprint({f"{c}/{s}": unpacked(t) for c, by_split in tables.items() for s, t in by_split.items()})
-
-
-def lead_columns(schema: pa.Schema, first: list[str]) -> pa.Schema:
-    """``schema`` with the columns of ``first`` (those it has) moved to the front, the rest in their order: the
-    published tables open with what people use first (ids, prompt, options, answer_index), not ~100 columns later.
-
-    >>> schema = pa.schema([("a", pa.int64()), ("prompt", pa.string()), ("id", pa.string())])
-    >>> lead_columns(schema, ["id", "prompt"]).names
-    ['id', 'prompt', 'a']
-    """
-    head = [n for n in first if n in schema.names]
-    return pa.schema([schema.field(n) for n in head] + [f for f in schema if f.name not in head])
-
-
-class _Selected(PackedTable):
-    """A ``PackedTable``'s rows with its columns in another order, selected piece by piece as they are read (no
-    copy of the packed rows)."""
-
-    def __init__(self, packed: PackedTable, schema: pa.Schema):
-        super().__init__(schema)
-        self.pieces, self.num_rows, self._names = packed.pieces, packed.num_rows, schema.names
-
-    def __iter__(self):
-        for t in super().__iter__():
-            yield t.select(self._names)
-
-
-def in_order(t, schema: pa.Schema):
-    """``t`` (a ``pa.Table`` or a ``PackedTable``) with the column order of ``schema`` (same columns)."""
-    if t.schema.names == schema.names:
-        return t
-    if isinstance(t, PackedTable):
-        return _Selected(t, schema)
-    return t.select(schema.names)
 
 
 # A card's example row shows each text cut to this many characters and each list to this many items: a prompt is
@@ -150,11 +116,12 @@ def example(tables: dict, config: str, split: str | None = None) -> dict | None:
 
 
 def deepimagine_meta(version: str, fingerprint: str) -> dict:
-    """The front matter's ``deepimagine`` key: what ``deepimagine train`` and ``deepimagine publish`` read (the
-    corpus version, the fingerprint of the tables, the package that built them)."""
+    """The front matter's ``deepimagine`` entry (:data:`~deepimagine_data.hub.CARD_KEY`): what ``deepimagine train``
+    and ``deepimagine publish`` read (the corpus version, the fingerprint of the tables, the package that built
+    them)."""
     from . import __version__
 
-    return {"version": version, "fingerprint": fingerprint, "package_version": __version__}
+    return {CARD_KEY: {"version": version, "fingerprint": fingerprint, "package_version": __version__}}
 
 
 def write_corpus(

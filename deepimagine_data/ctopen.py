@@ -233,6 +233,17 @@ def _cache_path(url: str, file: str) -> Path:
     return cache_dir() / "ct_open" / key / file
 
 
+def local_source(edition: str, source: str | os.PathLike | None = None) -> str | os.PathLike | None:
+    """Where an edition's pickle is without a download: ``source`` as given, else ``$DEEPIMAGINE_CTOPEN_DIR``, else
+    the file an earlier download left in the cache; None when none of these is there (nothing is fetched)."""
+    if source is not None:
+        return source
+    if os.environ.get(ENV_DIR):
+        return os.environ[ENV_DIR]
+    cached = _cache_path(source_url(edition), _file_of(edition))
+    return cached if cached.is_file() else None
+
+
 _deadline: list[tuple[float | None, str | None]] = [(DEFAULT_DEADLINE, None)]
 
 

@@ -280,6 +280,26 @@ def _card_rows(dataset_info) -> int:
     return sum(int(s.get("num_examples") or 0) for i in infos if isinstance(i, dict) for s in i.get("splits") or [])
 
 
+# The card front matter's key for what built a dataset: its version, the fingerprint of its tables and the package
+# version (builder_kit.deepimagine_meta writes it; publish and train read it through card_stamp).
+CARD_KEY = "deepimagine"
+
+
+def card_stamp(meta: dict) -> dict:
+    """The ``deepimagine:`` block of a card's front matter, ``{}`` when there is none; ``ValueError`` when it is not
+    a mapping.
+
+    >>> card_stamp({"deepimagine": {"version": "0.3.0"}}), card_stamp({})
+    ({'version': '0.3.0'}, {})
+    """
+    block = meta.get(CARD_KEY)
+    if block is None:
+        return {}
+    if not isinstance(block, dict):
+        raise ValueError(f"front matter `{CARD_KEY}:` is not a mapping (version, fingerprint, ...)")
+    return block
+
+
 # --- reading: the one reader of a dataset folder (local, or a hub repo at a revision fetched into the cache) -----
 
 
@@ -351,10 +371,6 @@ def read_split(
         raise FileNotFoundError(f"{base}: config {config!r} has no split {split!r} (splits: {have_text})")
     cols = list(columns) if columns is not None else None
     return pa.concat_tables([pq.read_table(f, columns=cols) for f in files])
-
-
-def read_config(folder: str | os.PathLike, config: str, split: str = "train") -> pa.Table:
-    return read_split(folder, config, split)
 
 
 def _hard_link(src: str, dst: str) -> str:

@@ -29,6 +29,7 @@ import yaml
 
 from . import __version__
 from .fsutil import sha256_file
+from .hub import CARD_KEY, card_stamp
 
 REPO_TYPE = "dataset"
 
@@ -381,20 +382,15 @@ def _split_digest(folder: Path, files: tuple[Path, ...], schema) -> bytes:
     return digest.digest()
 
 
-# The card's front matter states the fingerprint of the rows it was built from (tables.combine_digests of one
-# TableDigest per config/split, which hub.write_hub_dataset hands to the builder's card) under `deepimagine:`, with the
-# corpus version and the package that built it (builder_kit.deepimagine_meta).
-CARD_KEY = "deepimagine"
-
-
 def card_fingerprint(meta: dict, where: str) -> str | None:
-    """The fingerprint of the tables a card's front matter states (``deepimagine: {fingerprint: <sha256>}``), or
-    None when it states none; a malformed one is an error naming the card."""
-    block = meta.get(CARD_KEY)
-    if block is None:
-        return None
-    if not isinstance(block, dict):
-        raise PublishError(f"{where}: front matter `{CARD_KEY}:` is not a mapping (version, fingerprint, ...)")
+    """The fingerprint of the rows a card was built from (tables.combine_digests of one TableDigest per
+    config/split, which hub.write_hub_dataset hands to the builder's card), as its front matter states it
+    (``deepimagine: {fingerprint: <sha256>}``), or None when it states none; a malformed one is an error naming the
+    card."""
+    try:
+        block = card_stamp(meta)
+    except ValueError as e:
+        raise PublishError(f"{where}: {e}") from None
     fp = block.get("fingerprint")
     if fp is None:
         return None

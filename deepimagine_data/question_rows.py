@@ -56,6 +56,7 @@ from .pairs.render import (
     trial_fields,
 )
 from .pairs.strict import COMPARISON_FIELDS, TRIAL_CONTEXT_FIELDS, trial_context
+from .tables import lead_columns
 
 TEMPLATE_VERSION = "bench-v3"
 MAX_ARMS_SHOWN = 8
@@ -72,35 +73,40 @@ _ORIENTED = ("arm_type", "title", "dose_interventions", "dose_title", "dose_zero
 S, F, I, B, D = pa.string(), pa.float64(), pa.int64(), pa.bool_(), pa.date32()
 _ARM = pa.struct([("title", S), ("description", S), ("arm_type", S), ("interventions", pa.list_(S))])
 _FROM_PAIRS = [name for name, _ in COMPARISON_FIELDS]
-QUESTIONS = pa.schema(
-    [
-        ("question_id", S),
-        *TRIAL_CONTEXT_FIELDS,
-        ("arms", pa.list_(_ARM)),
-        ("outcome_id", S),
-        ("outcome_title", S),
-        ("outcome_description", S),
-        ("outcome_type", S),
-        ("outcome_time_frame", S),
-        ("outcome_population", S),
-        ("unit_of_measure", S),
-        ("category", S),
-        ("meta_label", S),
-        ("arms_mode", S),
-        ("question_type", S),
-        ("question", S),
-        ("options", pa.list_(S)),
-        ("answer_index", I),
-        ("answer", S),
-        # implicit questions: the arms the question is about, their comparisons and each one's result
-        ("listed_arms", pa.list_(S)),
-        ("listed_comparison_ids", pa.list_(S)),
-        ("listed_results", pa.list_(S)),
-        *COMPARISON_FIELDS,
-        ("prompt", S),
-        ("template_version", S),
-        ("template_sha256", S),
-    ]
+# The published column order: what people use first (ids, the question), then the rest as declared.
+QUESTION_LEAD_COLUMNS = ("question_id", "trial_id", "category", "prompt", "options", "answer_index", "answer")
+QUESTIONS = lead_columns(
+    pa.schema(
+        [
+            ("question_id", S),
+            *TRIAL_CONTEXT_FIELDS,
+            ("arms", pa.list_(_ARM)),
+            ("outcome_id", S),
+            ("outcome_title", S),
+            ("outcome_description", S),
+            ("outcome_type", S),
+            ("outcome_time_frame", S),
+            ("outcome_population", S),
+            ("unit_of_measure", S),
+            ("category", S),
+            ("meta_label", S),
+            ("arms_mode", S),
+            ("question_type", S),
+            ("question", S),
+            ("options", pa.list_(S)),
+            ("answer_index", I),
+            ("answer", S),
+            # implicit questions: the arms the question is about, their comparisons and each one's result
+            ("listed_arms", pa.list_(S)),
+            ("listed_comparison_ids", pa.list_(S)),
+            ("listed_results", pa.list_(S)),
+            *COMPARISON_FIELDS,
+            ("prompt", S),
+            ("template_version", S),
+            ("template_sha256", S),
+        ]
+    ),
+    QUESTION_LEAD_COLUMNS,
 )
 
 

@@ -481,3 +481,16 @@ class _HashWriter:
 
     def close(self) -> None:
         self.closed = True
+
+
+def lead_columns(schema: pa.Schema, first: list[str]) -> pa.Schema:
+    """``schema`` with the columns of ``first`` (those it has) moved to the front, the rest in their order: the
+    published tables open with what people use first (ids, prompt, options, answer_index), not ~100 columns later:
+    the corpora's schemas are declared through it, so every table is made in the order it is published.
+
+    >>> schema = pa.schema([("a", pa.int64()), ("prompt", pa.string()), ("id", pa.string())])
+    >>> lead_columns(schema, ["id", "prompt"]).names
+    ['id', 'prompt', 'a']
+    """
+    head = [n for n in first if n in schema.names]
+    return pa.schema([schema.field(n) for n in head] + [f for f in schema if f.name not in head])

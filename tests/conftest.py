@@ -122,6 +122,17 @@ def aact_oncology_full() -> Path:
 
 
 @pytest.fixture(scope="session")
+def built_bench(tmp_path_factory) -> Path:
+    """A hub root holding only ``deepimagine/bench``, as ``deepimagine build`` writes it from the embedded snapshot
+    (one write per session; tests that change it work on a copy)."""
+    from deepimagine_data.builders import bench
+
+    root = tmp_path_factory.mktemp("bench-hub")
+    bench.write(root)
+    return root
+
+
+@pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     """A 2-layer random Llama with a locally trained tokenizer and a chat template (see tests/tiny_lm.py)."""
     from tiny_lm import make_tiny_llama

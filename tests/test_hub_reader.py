@@ -16,12 +16,8 @@ COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
 
 @pytest.fixture(scope="module")
-def bench_root(tmp_path_factory):
-    from deepimagine_data.builders import bench
-
-    out = tmp_path_factory.mktemp("hub")
-    bench.write(out)
-    return out
+def bench_root(built_bench):
+    return built_bench
 
 
 @pytest.fixture

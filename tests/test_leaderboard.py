@@ -124,16 +124,12 @@ def board(questions, tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="module")
-def bench_hub(tmp_path_factory) -> Path:
+def bench_hub(request) -> Path:
     """A built bench, whose train split gives the majority row its answer shares: the repository's hub/ when it is
-    built, else built here from the embedded snapshot (about half a minute)."""
+    built, else the session's bench built from the embedded snapshot (about half a minute)."""
     if any((REPO_HUB / "deepimagine" / "bench" / "questions").glob("train-*.parquet")):
         return REPO_HUB
-    from deepimagine_data.builders import bench
-
-    root = tmp_path_factory.mktemp("hub")
-    bench.write(root)
-    return root
+    return request.getfixturevalue("built_bench")
 
 
 def _by_submission(table) -> dict[str, dict[str, dict]]:

@@ -27,16 +27,8 @@ BIN = Path(sys.executable).parent
 LIMIT = 4
 
 
-@pytest.fixture(scope="module")
-def bench_hub(tmp_path_factory) -> Path:
-    from deepimagine_data.builders import bench
-
-    out = tmp_path_factory.mktemp("hub")
-    bench.write(out)
-    return out
-
-
-def test_lm_eval_local_chat_completions_against_a_server(tiny_model, bench_hub, tmp_path):
+def test_lm_eval_local_chat_completions_against_a_server(tiny_model, built_bench, tmp_path):
+    bench_hub = built_bench
     out = tmp_path / "out"
     env = {k: v for k, v in os.environ.items() if k != utils.ENV_HUB}
     env.update(HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TOKENIZERS_PARALLELISM="false")

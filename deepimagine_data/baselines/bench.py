@@ -362,7 +362,7 @@ def run(
     out = Path(out)
     submission = write_submission(target, probs, out / f"{name}.jsonl", baseline)
     if benchmark == "bench":
-        questions = load_questions("deepimagine", None, _bench_dir(hub), "test")
+        questions = load_questions("deepimagine", None, bench_dir(hub), "test")
     else:
         questions = load_questions("ctopen", edition, source)
     report = score(questions, [submission])
@@ -403,6 +403,7 @@ def run(
     )
 
 
-def _bench_dir(hub: str | os.PathLike) -> Path:
+def bench_dir(hub: str | os.PathLike) -> Path:
+    """The bench folder of a built hub root (``hub/deepimagine/bench``) or of its ``deepimagine`` folder."""
     p = Path(hub)
     return p / "deepimagine" / "bench" if (p / "deepimagine" / "bench").is_dir() else p / "bench"

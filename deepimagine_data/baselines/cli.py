@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..scoring.metrics import BOOTSTRAP_RESAMPLES, CATEGORIES, MIN_CATEGORY_QUESTIONS
-from .bench import DEFAULT_OUT, default_name
+from .bench import DEFAULT_OUT, bench_dir, default_name
 from .features import VIEW, VIEWS
 from .models import MODELS, NAMES
 
@@ -62,7 +62,7 @@ def _submit(args: argparse.Namespace, result) -> str:
     from ..leaderboard import submit
 
     benchmark = "deepimagine" if result.benchmark == "bench" else "ctopen"
-    source = _bench_source(args.hub) if benchmark == "deepimagine" else args.source
+    source = bench_dir(args.hub) if benchmark == "deepimagine" else args.source
     sub = submit(
         [result.submission],
         benchmark=benchmark,
@@ -148,7 +148,7 @@ def _run_one(args: argparse.Namespace) -> int:
         from ..scoring.submission import score
 
         if result.benchmark == "bench":
-            name, edition, source = "deepimagine", None, _bench_source(args.hub)
+            name, edition, source = "deepimagine", None, bench_dir(args.hub)
         else:
             name, edition, source = "ctopen", args.edition, args.source or os.environ.get("DEEPIMAGINE_CTOPEN_DIR")
         # the scorer's own document of the written file (the same figures run() stored)
@@ -171,11 +171,6 @@ def _run_one(args: argparse.Namespace) -> int:
     if submitted:
         print(f"accepted {submitted[:12]} into {args.store}")
     return 0
-
-
-def _bench_source(hub: str) -> Path:
-    p = Path(hub)
-    return p / "deepimagine" / "bench" if (p / "deepimagine" / "bench").is_dir() else p / "bench"
 
 
 def report_rows(out: str | os.PathLike) -> list[dict]:
@@ -251,7 +246,7 @@ def reference_report_rows(hub: str, source: str | None) -> tuple[list[dict], lis
     from .reference import reference_rows
 
     rows, notes = [], []
-    bench = _bench_source(hub)
+    bench = bench_dir(hub)
     if not (bench / "questions").is_dir():
         notes.append(f"chance/majority: no bench under {hub} (deepimagine build --out {hub})")
         return rows, notes

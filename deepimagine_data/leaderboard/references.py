@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from .. import ctopen
 from ..baselines.reference import reference_results
 from ..scoring.metrics import METRICS
 from ..scoring.questions import Question, bench_questions, ctopen_questions
@@ -70,19 +71,6 @@ def _entry(model: str, results: dict) -> Entry:
         by_category[cat] = row
     return Entry(f"reference-{model}", model, "reference", None, None, 1, False, REFERENCE_DESCRIPTIONS[model],
                  by_category, reference=True)  # fmt: skip
-
-
-def _ctopen_source(edition: str, source: str | os.PathLike | None) -> str | os.PathLike | None:
-    """Where CT Open's pickles are without a download: ``source``, ``$DEEPIMAGINE_CTOPEN_DIR``, the cached file."""
-    from .. import ctopen
-
-    if source is not None:
-        return source
-    if os.environ.get(ctopen.ENV_DIR):
-        return os.environ[ctopen.ENV_DIR]
-    # the file a default `deepimagine submit` downloaded: rendering reads it, and never downloads one itself
-    cached = ctopen._cache_path(ctopen.source_url(edition), ctopen._file_of(edition))
-    return cached if cached.is_file() else None
 
 
 def _bench_folder(hub: str | os.PathLike | None) -> Path | None:
@@ -138,7 +126,8 @@ def _questions(
 ) -> tuple[list[Question] | None, str]:
     """A board's questions found offline, or None and what is missing."""
     if benchmark == "ctopen":
-        src = _ctopen_source(edition, source)
+        # the file a default `deepimagine submit` downloaded counts too; rendering never downloads one itself
+        src = ctopen.local_source(edition, source)
         if src is None:
             return None, (
                 f"CT Open {edition}'s questions are not here (render with --source FOLDER holding its pickles, or set "

@@ -71,7 +71,7 @@ def store_folder(store: str | os.PathLike = DEFAULT_STORE) -> Path:
 
 def read_store(store: str | os.PathLike = DEFAULT_STORE) -> pa.Table:
     """Every stored row (an empty table when the store does not exist yet)."""
-    from ..hub import read_config
+    from ..hub import read_split
 
     folder = store_folder(store)
     if not (folder / CONFIG).is_dir():
@@ -79,12 +79,12 @@ def read_store(store: str | os.PathLike = DEFAULT_STORE) -> pa.Table:
             raise LeaderboardError(f"{folder} exists but holds no {CONFIG}/ parquet: not a leaderboard store")
         return SCHEMA.empty_table()
     try:
-        table = read_config(folder, CONFIG, SPLIT)
+        table = read_split(folder, CONFIG, SPLIT)
         for name in INTERVAL_COLUMNS:  # a store from before the intervals: the columns are there, empty
             if name not in table.column_names:
                 table = table.append_column(SCHEMA.field(name), pa.nulls(table.num_rows, SCHEMA.field(name).type))
         return table.select(SCHEMA.names).cast(SCHEMA)
-    except (KeyError, ValueError, pa.ArrowException) as e:
+    except (KeyError, ValueError, FileNotFoundError, pa.ArrowException) as e:  # no shard of the split: not ours
         raise LeaderboardError(f"{folder}: not a leaderboard store of this version ({e})") from None
 
 

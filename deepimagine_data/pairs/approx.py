@@ -51,8 +51,9 @@ import pyarrow as pa
 from rapidfuzz import fuzz
 
 from ..splits import SplitAssignment
-from ..tables import PackedTable, of_trials
+from ..tables import PackedTable, lead_columns, of_trials
 from .factors import FACTORS, Differ, FactorDiff, SideIndex, outcome_key
+from .kinds import LEAD_COLUMNS
 from .render import (
     TargetRule,
     arm_pair_blocks,
@@ -166,20 +167,27 @@ _RETRIEVAL_FIELDS = [
     ("text_version", S),
 ]
 _TARGET_FIELDS = [*TRIAL_CONTEXT_FIELDS, ("target_nct_id", S), *OUTCOME_FIELDS, *COMPARISON_FIELDS]
-APPROX = pa.schema([("pair_id", S), ("kind", S), *_TARGET_FIELDS, *_ANCHOR_FIELDS, *_RETRIEVAL_FIELDS, *TEXT_FIELDS])
+# Declared in the order they are published (kinds.LEAD_COLUMNS first).
+APPROX = lead_columns(
+    pa.schema([("pair_id", S), ("kind", S), *_TARGET_FIELDS, *_ANCHOR_FIELDS, *_RETRIEVAL_FIELDS, *TEXT_FIELDS]),
+    LEAD_COLUMNS,
+)
 STEP = pa.struct([("step", I), ("factor", S), ("detail", S), ("verifiable", B), ("prompt", S)])
-PATHWAYS = pa.schema(
-    [
-        ("pathway_id", S),
-        ("kind", S),
-        *_TARGET_FIELDS,
-        *_ANCHOR_FIELDS,
-        *_RETRIEVAL_FIELDS,
-        ("order", LS),
-        ("n_steps", I),
-        ("steps", pa.list_(STEP)),
-        *TEXT_FIELDS,
-    ]
+PATHWAYS = lead_columns(
+    pa.schema(
+        [
+            ("pathway_id", S),
+            ("kind", S),
+            *_TARGET_FIELDS,
+            *_ANCHOR_FIELDS,
+            *_RETRIEVAL_FIELDS,
+            ("order", LS),
+            ("n_steps", I),
+            ("steps", pa.list_(STEP)),
+            *TEXT_FIELDS,
+        ]
+    ),
+    LEAD_COLUMNS,
 )
 
 

@@ -70,6 +70,11 @@ KINDS: dict[str, PairKind] = {
     )
 }
 
+# The columns every pair config opens with (those it has), before the label's source values: what people use first.
+LEAD_COLUMNS = (
+    "pair_id", "pathway_id", "kind", "trial_id", "prompt", "options", "answer_index", "completion", "messages",
+)  # fmt: skip
+
 STRICT = tuple(k for k, v in KINDS.items() if v.strict)
 SFT = tuple(k for k, v in KINDS.items() if v.sft)
 GRPO = tuple(k for k, v in KINDS.items() if v.grpo)

@@ -26,8 +26,9 @@ from collections import Counter, defaultdict
 
 import pyarrow as pa
 
+from ..tables import lead_columns
 from .comparisons import Corpus, all_comparisons, comparison, exclusion
-from .kinds import STRICT
+from .kinds import LEAD_COLUMNS, STRICT
 from .render import (
     TargetRule,
     arm_pair_blocks,
@@ -158,28 +159,32 @@ TEXT_FIELDS = [
     ("template_version", S),
     ("template_sha256", S),
 ]
-# One schema for the three strict configs, so they concatenate; fields a kind does not use are null.
-PAIRS = pa.schema(
-    [
-        ("pair_id", S),
-        ("kind", S),
-        ("changed_factor", S),
-        *TRIAL_CONTEXT_FIELDS,
-        *OUTCOME_FIELDS,
-        *COMPARISON_FIELDS,
-        ("anchor_outcome_id", S),
-        ("anchor_outcome_title", S),
-        ("anchor_comparison_id", S),
-        ("anchor_analysis_id", S),
-        ("anchor_p_value", F),
-        ("anchor_p_value_modifier", S),
-        ("anchor_alpha", F),
-        ("anchor_significance", S),
-        ("anchor_significance_source", S),
-        ("anchor_benefit", S),
-        ("anchor_result", S),
-        *TEXT_FIELDS,
-    ]
+# One schema for the three strict configs, so they concatenate; fields a kind does not use are null. Declared in
+# the order it is published (kinds.LEAD_COLUMNS first).
+PAIRS = lead_columns(
+    pa.schema(
+        [
+            ("pair_id", S),
+            ("kind", S),
+            ("changed_factor", S),
+            *TRIAL_CONTEXT_FIELDS,
+            *OUTCOME_FIELDS,
+            *COMPARISON_FIELDS,
+            ("anchor_outcome_id", S),
+            ("anchor_outcome_title", S),
+            ("anchor_comparison_id", S),
+            ("anchor_analysis_id", S),
+            ("anchor_p_value", F),
+            ("anchor_p_value_modifier", S),
+            ("anchor_alpha", F),
+            ("anchor_significance", S),
+            ("anchor_significance_source", S),
+            ("anchor_benefit", S),
+            ("anchor_result", S),
+            *TEXT_FIELDS,
+        ]
+    ),
+    LEAD_COLUMNS,
 )
 _ANCHOR_KEYS = [n for n in PAIRS.names if n.startswith("anchor_")]
 

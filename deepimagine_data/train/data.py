@@ -48,7 +48,7 @@ from typing import Any
 
 import yaml
 
-from ..hub import split_files
+from ..hub import CARD_KEY, card_stamp, split_files
 from ..pairs.kinds import GRPO, SFT
 
 SFT_CONFIGS = SFT  # the pair-kind registry (pairs/kinds.py) says what each trainer reads
@@ -57,8 +57,6 @@ GRPO_CONFIGS = GRPO
 FORMATS = ("text", "messages")
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
-# The front-matter key holding the corpus version and the fingerprint of its tables (builder_kit.deepimagine_meta).
-CARD_KEY = "deepimagine"
 
 
 class TrainDataError(ValueError):
@@ -124,9 +122,10 @@ def parse_card(text: str, where: str) -> tuple[dict[str, list[str]], str | None,
         files = cfg.get("data_files")
         items = files if isinstance(files, list) else [files] if files else []
         splits[cfg["config_name"]] = [it["split"] for it in items if isinstance(it, dict) and "split" in it]
-    block = meta.get(CARD_KEY) or {}
-    if not isinstance(block, dict):
-        raise TrainDataError(f"{where}: README.md front matter `{CARD_KEY}:` is not a mapping (version, fingerprint)")
+    try:
+        block = card_stamp(meta)
+    except ValueError as e:
+        raise TrainDataError(f"{where}: README.md {e}") from None
     version, fingerprint = block.get("version"), block.get("fingerprint")
     return splits, None if version is None else str(version), None if fingerprint is None else str(fingerprint)
 
